@@ -1,1 +1,12 @@
-export {}
+export { Device, type DeviceOptions, type TensorOptions, type BackendChoice } from './device.js'
+export { Tensor } from './tensor.js'
+export type { DType, HostArray } from './dtype.js'
+export { f16BitsToF32, f32ToF16Bits } from './dtype.js'
+export { tidy, keep } from './scope.js'
+export { noGrad, isGradEnabled, AutogradError, type GradNode } from './autograd.js'
+export { TesseraError, ShapeError, DTypeError, AdapterError, TensorStateError } from './errors.js'
+export { KernelCompileError } from './backend/webgpu.js'
+export type { MemoryInfo, AdapterSummary } from './backend/backend.js'
+export type { Kernel, ShaderSpec } from './kernel.js'
+export { RandomGenerator } from './random-state.js'
+export * as ops from './ops/index.js'

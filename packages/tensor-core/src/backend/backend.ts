@@ -1,0 +1,49 @@
+import type { DType, HostArray } from '../dtype.js'
+import type { Kernel } from '../kernel.js'
+
+/** Device memory behind a tensor: a GPU buffer or a host array, never seen by users. */
+export interface Storage {
+  readonly dtype: DType
+  /** Elements. */
+  readonly size: number
+}
+
+export interface MemoryInfo {
+  /** Bytes held by live storages. */
+  inUseBytes: number
+  /** Bytes parked in the buffer pool for reuse. */
+  pooledBytes: number
+  /** Bytes released but waiting for the next submit before they may be reused. */
+  pendingBytes: number
+  /** Live storages. */
+  storages: number
+}
+
+export interface AdapterSummary {
+  backend: 'webgpu' | 'cpu'
+  vendor: string
+  architecture: string
+  description: string
+  /** A CPU-emulated adapter (lavapipe, SwiftShader, WARP): kernel variants differ there. */
+  software: boolean
+  features: string[]
+}
+
+/** What the tensor core asks of an execution backend. */
+export interface Backend {
+  readonly adapter: AdapterSummary
+  readonly supportsF16: boolean
+  alloc(dtype: DType, size: number): Storage
+  /** Copies host data in; ordered before any later `run` that reads the storage. */
+  write(storage: Storage, data: HostArray): void
+  read(storage: Storage): Promise<HostArray>
+  run<P>(kernel: Kernel<P>, params: P, inputs: readonly Storage[], outputs: readonly Storage[]): void
+  /** Returns a storage to the pool, once work already recorded against it has been submitted. */
+  release(storage: Storage): void
+  /** Submits recorded work. */
+  flush(): void
+  /** Resolves when all submitted work has finished. */
+  sync(): Promise<void>
+  memory(): MemoryInfo
+  destroy(): void
+}

@@ -1,0 +1,73 @@
+import { allocHost, byteSize, roundToF16, type DType, type HostArray } from '../dtype.js'
+import type { Kernel } from '../kernel.js'
+import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
+
+export class CpuStorage implements Storage {
+  constructor(
+    readonly dtype: DType,
+    readonly size: number,
+    readonly data: HostArray,
+  ) {}
+}
+
+/**
+ * The reference backend: every kernel's `cpu` function on host arrays. It is the oracle the
+ * WGSL kernels are tested against and the fallback where no adapter exists. f16 tensors are
+ * kept as f32 rounded to f16 after every write, which is what f16 storage on a GPU does.
+ */
+export class CpuBackend implements Backend {
+  readonly adapter: AdapterSummary = {
+    backend: 'cpu',
+    vendor: 'tessera',
+    architecture: 'cpu-reference',
+    description: 'plain TypeScript reference backend',
+    software: true,
+    features: ['shader-f16'],
+  }
+  readonly supportsF16 = true
+  private live = 0
+  private liveBytes = 0
+
+  alloc(dtype: DType, size: number): CpuStorage {
+    this.live++
+    this.liveBytes += size * byteSize(dtype)
+    return new CpuStorage(dtype, size, allocHost(dtype, size))
+  }
+
+  write(storage: Storage, data: HostArray): void {
+    const s = storage as CpuStorage
+    s.data.set(data)
+    if (s.dtype === 'f16') roundToF16(s.data as Float32Array)
+  }
+
+  async read(storage: Storage): Promise<HostArray> {
+    return (storage as CpuStorage).data.slice()
+  }
+
+  run<P>(kernel: Kernel<P>, params: P, inputs: readonly Storage[], outputs: readonly Storage[]): void {
+    const outs = outputs.map((o) => (o as CpuStorage).data)
+    kernel.cpu(
+      params,
+      inputs.map((i) => (i as CpuStorage).data),
+      outs,
+    )
+    outputs.forEach((o, i) => {
+      if (o.dtype === 'f16') roundToF16(outs[i] as Float32Array)
+    })
+  }
+
+  release(storage: Storage): void {
+    this.live--
+    this.liveBytes -= storage.size * byteSize(storage.dtype)
+  }
+
+  flush(): void {}
+
+  async sync(): Promise<void> {}
+
+  memory(): MemoryInfo {
+    return { inUseBytes: this.liveBytes, pooledBytes: 0, pendingBytes: 0, storages: this.live }
+  }
+
+  destroy(): void {}
+}

@@ -1,0 +1,58 @@
+import { AdapterError } from '../errors.js'
+
+/** Objects that must outlive every pending GPU operation (see `loadNodeGpu`). */
+const keepAlive = new Set<unknown>()
+
+export function isNode(): boolean {
+  return typeof process !== 'undefined' && !!process.versions?.node
+}
+
+/**
+ * `navigator.gpu` in browsers; in Node, Dawn through the npm package `webgpu`. The object
+ * Dawn's `create()` returns must stay referenced while work is pending, or the process aborts
+ * in a mutex assertion when it is collected; it is pinned here until `releaseNodeGpu`.
+ */
+export async function loadGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator
+  if (nav?.gpu) return nav.gpu
+  if (!isNode()) {
+    throw new AdapterError('this browser exposes no navigator.gpu: use a WebGPU-capable browser (Chrome/Edge 113+, or enable WebGPU), or Device.create({ backend: "cpu" })')
+  }
+  let mod: { create: (flags: string[]) => GPU; globals: object }
+  try {
+    mod = (await import('webgpu')) as unknown as typeof mod
+  } catch (err) {
+    throw new AdapterError(`could not load Dawn for Node (npm package "webgpu"): ${(err as Error).message}. Install it with \`pnpm add webgpu\`, or use Device.create({ backend: "cpu" })`)
+  }
+  for (const [name, value] of Object.entries(mod.globals)) {
+    if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value
+  }
+  const gpu = mod.create([])
+  keepAlive.add(gpu)
+  return gpu
+}
+
+export function releaseGpu(gpu: GPU): void {
+  keepAlive.delete(gpu)
+}
+
+export const NO_ADAPTER_HELP =
+  'no WebGPU adapter was found. On Linux install a Vulkan driver: Mesa >= 23 lavapipe ' +
+  '(Debian bookworm: `apt-get install -t bookworm-backports mesa-vulkan-drivers`; bookworm\'s own Mesa 22 is rejected by Dawn) ' +
+  'and set XDG_RUNTIME_DIR to a writable directory; or use Device.create({ backend: "cpu" })'
+
+/**
+ * While a promise is pending Dawn's Node main thread spins polling for events, and on a
+ * software adapter that spinning competes with the rasterizer's worker threads for the same
+ * cores. Lowering the main thread's priority (on Linux `setpriority` on pid 0 applies to the
+ * calling thread only) gives the workers the CPU; on a real GPU it changes nothing measurable.
+ */
+export async function yieldMainThreadToWorkers(): Promise<void> {
+  if (!isNode()) return
+  try {
+    const os = await import('node:os')
+    os.setPriority(0, Math.max(os.getPriority(0), 19))
+  } catch {
+    // Not permitted or not supported: only a speed-up is lost.
+  }
+}

@@ -1,0 +1,343 @@
+import { byteSize, f16BitsToF32, f32ToF16Bits, allocHost, type DType, type HostArray } from '../dtype.js'
+import { AdapterError, TesseraError } from '../errors.js'
+import { emitWgsl, type Kernel, type ShaderSpec } from '../kernel.js'
+import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
+import { BufferPool } from './buffer-pool.js'
+import { loadGpu, NO_ADAPTER_HELP, releaseGpu, yieldMainThreadToWorkers } from './dawn.js'
+
+export class GpuStorage implements Storage {
+  constructor(
+    readonly dtype: DType,
+    readonly size: number,
+    readonly buffer: GPUBuffer,
+  ) {}
+}
+
+interface CompiledKernel {
+  pipeline: GPUComputePipeline
+  layout: GPUBindGroupLayout
+  /** Bytes of the uniform block, rounded to 16. */
+  uniformBytes: number
+  uniformTypes: ShaderSpec['uniforms']
+}
+
+export interface WebGpuOptions {
+  powerPreference?: GPUPowerPreference
+  /** Dispatches recorded before a submit is forced. */
+  dispatchesPerSubmit?: number
+  /** Bytes the buffer pool may park for reuse. */
+  maxPooledBytes?: number
+}
+
+/** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
+export class KernelCompileError extends TesseraError {
+  constructor(
+    message: string,
+    readonly wgsl: string,
+  ) {
+    super(message)
+  }
+}
+
+const UNIFORM_ARENA_BYTES = 1 << 16
+
+/**
+ * WebGPU execution. One command encoder (and one compute pass) stays open; dispatches are
+ * recorded into it and submitted in groups, or when data is read back. Uniforms of all
+ * dispatches in a group are packed into one arena, uploaded once per submit, and addressed
+ * with dynamic offsets, so a dispatch costs a bind group and a few encoder calls.
+ */
+export class WebGpuBackend implements Backend {
+  readonly supportsF16: boolean
+  private readonly pool: BufferPool
+  private readonly pipelines = new Map<string, CompiledKernel>()
+  private encoder: GPUCommandEncoder | null = null
+  private pass: GPUComputePassEncoder | null = null
+  private dispatches = 0
+  private readonly uniformAlign: number
+  private readonly arenaHost = new ArrayBuffer(UNIFORM_ARENA_BYTES)
+  private readonly arenaU32 = new Uint32Array(this.arenaHost)
+  private readonly arenaI32 = new Int32Array(this.arenaHost)
+  private readonly arenaF32 = new Float32Array(this.arenaHost)
+  private arenaUsed = 0
+  /** One arena serves every group: its upload is queued after the previous group's submit. */
+  private readonly arena: GPUBuffer
+  private readonly maxWorkgroupsPerDim: number
+  private readonly dispatchesPerSubmit: number
+  private destroyed = false
+  private lostReason: string | null = null
+  private compileError: KernelCompileError | null = null
+  /** Validation results of pipelines created since the last read; awaited before data returns. */
+  private pendingCompiles: Promise<void>[] = []
+
+  private constructor(
+    private readonly gpu: GPU,
+    readonly device: GPUDevice,
+    readonly adapter: AdapterSummary,
+    opts: WebGpuOptions,
+  ) {
+    this.supportsF16 = device.features.has('shader-f16')
+    this.uniformAlign = device.limits.minUniformBufferOffsetAlignment
+    this.maxWorkgroupsPerDim = device.limits.maxComputeWorkgroupsPerDimension
+    this.dispatchesPerSubmit = opts.dispatchesPerSubmit ?? 64
+    this.pool = new BufferPool(
+      device,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      opts.maxPooledBytes ?? 1 << 30,
+    )
+    this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
+    device.lost.then((info) => {
+      this.lostReason = `${info.reason}: ${info.message}`
+    })
+  }
+
+  static async create(opts: WebGpuOptions = {}): Promise<WebGpuBackend> {
+    const gpu = await loadGpu()
+    const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference })
+    if (!adapter) {
+      releaseGpu(gpu)
+      throw new AdapterError(NO_ADAPTER_HELP)
+    }
+    const features: GPUFeatureName[] = []
+    if (adapter.features.has('shader-f16')) features.push('shader-f16')
+    const limits = adapter.limits
+    const device = await adapter.requestDevice({
+      requiredFeatures: features,
+      requiredLimits: {
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
+        minUniformBufferOffsetAlignment: limits.minUniformBufferOffsetAlignment,
+      },
+    })
+    const info = adapter.info
+    const software = info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|basic render/i.test(`${info.device} ${info.description}`)
+    if (software) await yieldMainThreadToWorkers()
+    const summary: AdapterSummary = {
+      backend: 'webgpu',
+      vendor: info.vendor,
+      architecture: info.architecture,
+      description: info.description || info.device,
+      software,
+      features: [...adapter.features],
+    }
+    return new WebGpuBackend(gpu, device, summary, opts)
+  }
+
+  alloc(dtype: DType, size: number): GpuStorage {
+    this.checkAlive()
+    // Buffers are whole 4-byte words (f16 pairs share one) and never zero-sized.
+    const bytes = Math.max(16, Math.ceil((size * byteSize(dtype)) / 4) * 4)
+    return new GpuStorage(dtype, size, this.pool.acquire(bytes))
+  }
+
+  write(storage: Storage, data: HostArray): void {
+    this.checkAlive()
+    const s = storage as GpuStorage
+    if (s.size === 0) return
+    let bytes: ArrayBufferView
+    if (s.dtype === 'f16') {
+      const bits = new Uint16Array(s.size + (s.size & 1))
+      for (let i = 0; i < s.size; i++) bits[i] = f32ToF16Bits(data[i]!)
+      bytes = bits
+    } else if (data.buffer instanceof ArrayBuffer) {
+      bytes = data
+    } else {
+      // Dawn's writeBuffer crashes on views of a SharedArrayBuffer (shared wasm memory).
+      bytes = data.slice()
+    }
+    const byteLength = Math.ceil(bytes.byteLength / 4) * 4
+    if (byteLength !== bytes.byteLength) {
+      const padded = new Uint8Array(byteLength)
+      padded.set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+      bytes = padded
+    }
+    this.device.queue.writeBuffer(s.buffer, 0, bytes.buffer as ArrayBuffer, bytes.byteOffset, byteLength)
+  }
+
+  async read(storage: Storage): Promise<HostArray> {
+    this.checkAlive()
+    const s = storage as GpuStorage
+    const out = allocHost(s.dtype, s.size)
+    if (s.size === 0) return out
+    const bytes = Math.ceil((s.size * byteSize(s.dtype)) / 4) * 4
+    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })
+    this.endPass()
+    this.ensureEncoder().copyBufferToBuffer(s.buffer, 0, staging, 0, bytes)
+    this.flush()
+    await this.settleCompiles()
+    await staging.mapAsync(GPUMapMode.READ)
+    const mapped = staging.getMappedRange()
+    if (s.dtype === 'f16') {
+      const bits = new Uint16Array(mapped, 0, s.size)
+      for (let i = 0; i < s.size; i++) out[i] = f16BitsToF32(bits[i]!)
+    } else {
+      out.set(new (out.constructor as typeof Float32Array)(mapped, 0, s.size))
+    }
+    staging.unmap()
+    staging.destroy()
+    return out
+  }
+
+  run<P>(kernel: Kernel<P>, params: P, inputs: readonly Storage[], outputs: readonly Storage[]): void {
+    this.checkAlive()
+    const groups = kernel.workgroups(params)
+    const grid = typeof groups === 'number' ? this.fold(groups) : groups
+    if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return
+    const compiled = this.compile(kernel, params)
+    const offset = this.packUniforms(compiled, kernel.uniforms(params))
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: compiled.uniformBytes } }]
+    let binding = 1
+    for (const s of inputs) entries.push({ binding: binding++, resource: { buffer: (s as GpuStorage).buffer } })
+    for (const s of outputs) entries.push({ binding: binding++, resource: { buffer: (s as GpuStorage).buffer } })
+    const bindGroup = this.device.createBindGroup({ layout: compiled.layout, entries })
+    const pass = this.ensurePass()
+    pass.setPipeline(compiled.pipeline)
+    pass.setBindGroup(0, bindGroup, [offset])
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2])
+    if (++this.dispatches >= this.dispatchesPerSubmit) this.flush()
+  }
+
+  release(storage: Storage): void {
+    if (this.destroyed) return
+    this.pool.release((storage as GpuStorage).buffer)
+  }
+
+  flush(): void {
+    if (!this.encoder || this.destroyed) return
+    this.endPass()
+    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaHost, 0, this.arenaUsed)
+    this.device.queue.submit([this.encoder.finish()])
+    this.encoder = null
+    this.dispatches = 0
+    this.arenaUsed = 0
+    this.pool.onSubmit()
+  }
+
+  async sync(): Promise<void> {
+    this.flush()
+    await this.settleCompiles()
+    await this.device.queue.onSubmittedWorkDone()
+  }
+
+  memory(): MemoryInfo {
+    const p = this.pool
+    return { inUseBytes: p.inUseBytes, pooledBytes: p.pooledBytes, pendingBytes: p.pendingBytes, storages: p.storages }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return
+    this.flush()
+    this.destroyed = true
+    this.pool.destroy()
+    this.arena.destroy()
+    this.device.destroy()
+    releaseGpu(this.gpu)
+  }
+
+  /** WGSL of a kernel for given params, as the backend would compile it. */
+  static wgslOf<P>(kernel: Kernel<P>, params: P): string {
+    return emitWgsl(kernel.shader(params))
+  }
+
+  private async settleCompiles(): Promise<void> {
+    if (this.pendingCompiles.length) {
+      const pending = this.pendingCompiles
+      this.pendingCompiles = []
+      await Promise.all(pending)
+    }
+    this.throwCompileError()
+  }
+
+  /** A kernel that failed to compile is reported once, at the next call that can throw. */
+  private throwCompileError(): void {
+    const err = this.compileError
+    if (err) {
+      this.compileError = null
+      throw err
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new TesseraError('this Device was destroyed')
+    if (this.lostReason) throw new AdapterError(`the GPU device was lost (${this.lostReason})`)
+    this.throwCompileError()
+  }
+
+  private fold(groups: number): [number, number, number] {
+    const max = this.maxWorkgroupsPerDim
+    if (groups <= max) return [groups, 1, 1]
+    const y = Math.ceil(groups / max)
+    if (y <= max) return [max, y, 1]
+    return [max, max, Math.ceil(groups / (max * max))]
+  }
+
+  private compile<P>(kernel: Kernel<P>, params: P): CompiledKernel {
+    const key = `${kernel.name}|${kernel.key(params)}`
+    const cached = this.pipelines.get(key)
+    if (cached) return cached
+    const spec = kernel.shader(params)
+    const code = emitWgsl(spec)
+    const storageEntries = (n: number, type: GPUBufferBindingType, start: number): GPUBindGroupLayoutEntry[] =>
+      Array.from({ length: n }, (_, i) => ({ binding: start + i, visibility: GPUShaderStage.COMPUTE, buffer: { type } }))
+    const layout = this.device.createBindGroupLayout({
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
+        ...storageEntries(spec.inputs.length, 'read-only-storage', 1),
+        ...storageEntries(spec.outputs.length, 'storage', 1 + spec.inputs.length),
+      ],
+    })
+    this.device.pushErrorScope('validation')
+    const module = this.device.createShaderModule({ code })
+    const pipeline = this.device.createComputePipeline({
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+    })
+    // Compile errors surface asynchronously: the next call on this backend throws them.
+    this.pendingCompiles.push(
+      this.device.popErrorScope().then((error) => {
+        if (error) this.compileError ??= new KernelCompileError(`kernel ${key} failed to compile: ${error.message}\n${code}`, code)
+      }),
+    )
+    const uniformBytes = Math.max(16, Math.ceil((Math.max(1, spec.uniforms.length) * 4) / 16) * 16)
+    const compiled = { pipeline, layout, uniformBytes, uniformTypes: spec.uniforms }
+    this.pipelines.set(key, compiled)
+    return compiled
+  }
+
+  private packUniforms(compiled: CompiledKernel, values: number[]): number {
+    const slot = Math.ceil(compiled.uniformBytes / this.uniformAlign) * this.uniformAlign
+    if (this.arenaUsed + slot > UNIFORM_ARENA_BYTES) this.flush()
+    const offset = this.arenaUsed
+    const base = offset / 4
+    compiled.uniformTypes.forEach((field, i) => {
+      const v = values[i]!
+      if (field.type === 'f32') this.arenaF32[base + i] = v
+      else if (field.type === 'i32') this.arenaI32[base + i] = v
+      else this.arenaU32[base + i] = v
+    })
+    this.arenaUsed += slot
+    return offset
+  }
+
+  private ensureEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder()
+    return this.encoder
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.ensureEncoder().beginComputePass()
+    return this.pass
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end()
+      this.pass = null
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { AdapterSummary, Backend, MemoryInfo } from './backend/backend.js'
+import { CpuBackend } from './backend/cpu.js'
+import { WebGpuBackend, type WebGpuOptions } from './backend/webgpu.js'
+import { dtypeOfArray, type DType, type HostArray } from './dtype.js'
+import { AdapterError, ShapeError } from './errors.js'
+import { emptyTensor } from './ops/creation.js'
+import { checkShape, fmt, sizeOf, type Shape } from './shape.js'
+import type { Tensor } from './tensor.js'
+import { RandomGenerator } from './random-state.js'
+
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu'
+
+export interface DeviceOptions extends WebGpuOptions {
+  /** 'auto' prefers WebGPU and falls back to the CPU reference where no adapter exists. */
+  backend?: BackendChoice
+  /** Seed of the device's random generator (default 0). */
+  seed?: number
+}
+
+export interface TensorOptions {
+  /** Storage dtype; defaults to the array's (Float32Array → f32, Int32Array → i32, ...). */
+  dtype?: DType
+  requiresGrad?: boolean
+}
+
+function hostArrayType(dtype: DType) {
+  return dtype === 'i32' ? Int32Array : dtype === 'u32' ? Uint32Array : Float32Array
+}
+
+/** Where tensors live and kernels run: a WebGPU device or the CPU reference backend. */
+export class Device {
+  /** Counter-based random stream shared by the random ops of this device. */
+  readonly random: RandomGenerator
+
+  private constructor(
+    readonly backend: Backend,
+    seed: number,
+  ) {
+    this.random = new RandomGenerator(seed)
+  }
+
+  static async create(opts: DeviceOptions = {}): Promise<Device> {
+    const choice = opts.backend ?? 'auto'
+    if (choice === 'cpu') return new Device(new CpuBackend(), opts.seed ?? 0)
+    try {
+      return new Device(await WebGpuBackend.create(opts), opts.seed ?? 0)
+    } catch (err) {
+      if (choice === 'auto' && err instanceof AdapterError) return new Device(new CpuBackend(), opts.seed ?? 0)
+      throw err
+    }
+  }
+
+  get kind(): 'webgpu' | 'cpu' {
+    return this.backend.adapter.backend
+  }
+
+  get adapter(): AdapterSummary {
+    return this.backend.adapter
+  }
+
+  /** A tensor holding a copy of `data`. */
+  tensor(data: ArrayLike<number>, shape: Shape, opts: TensorOptions = {}): Tensor {
+    checkShape(shape)
+    if (data.length !== sizeOf(shape)) throw new ShapeError(`${data.length} values do not fill shape ${fmt(shape)} (${sizeOf(shape)} elements)`)
+    const dtype = opts.dtype ?? dtypeOfArray(data)
+    const t = emptyTensor(this, shape, dtype)
+    const host: HostArray =
+      data instanceof hostArrayType(dtype)
+        ? (data as HostArray)
+        : dtype === 'i32'
+          ? Int32Array.from(data)
+          : dtype === 'u32'
+            ? Uint32Array.from(data)
+            : Float32Array.from(data)
+    this.backend.write(t.storage, host)
+    t.requiresGrad = opts.requiresGrad ?? false
+    return t
+  }
+
+  memory(): MemoryInfo {
+    return this.backend.memory()
+  }
+
+  /** Submits recorded work without waiting for it. */
+  flush(): void {
+    this.backend.flush()
+  }
+
+  /** Waits until all submitted work has finished (for timing). */
+  sync(): Promise<void> {
+    return this.backend.sync()
+  }
+
+  destroy(): void {
+    this.backend.destroy()
+  }
+}

@@ -1,0 +1,72 @@
+import type { DType, HostArray } from './dtype.js'
+
+/**
+ * A kernel is data: how to name and key its pipeline, how to generate its WGSL, how many
+ * workgroups to launch, which sizes travel as uniforms, and a plain-TypeScript reference
+ * (`cpu`) that the CPU backend runs and every WGSL variant is tested against.
+ *
+ * `P` is the kernel's parameter record (shapes, dtypes, flags). `key(p)` must capture every
+ * compile-time choice the WGSL depends on (dtypes, ranks, flags, tile variants) and nothing
+ * that only changes sizes: sizes go in `uniforms(p)`, so a growing sequence length reuses the
+ * compiled pipeline.
+ */
+export interface Kernel<P> {
+  readonly name: string
+  key(p: P): string
+  shader(p: P): ShaderSpec
+  /** Uniform values, in the order of `shader(p).uniforms`. */
+  uniforms(p: P): number[]
+  /** A number launches a 1-D grid of workgroups (folded into y/z past the per-dimension limit). */
+  workgroups(p: P): number | readonly [number, number, number]
+  cpu(p: P, inputs: HostArray[], outputs: HostArray[]): void
+}
+
+export type UniformType = 'u32' | 'i32' | 'f32'
+
+export interface BufferBinding {
+  name: string
+  dtype: DType
+  /** Outputs may be read too (accumulating kernels); inputs are always read-only. */
+}
+
+/** What a kernel's WGSL needs; `emitWgsl` turns it into a module with consistent bindings. */
+export interface ShaderSpec {
+  inputs: BufferBinding[]
+  outputs: BufferBinding[]
+  uniforms: { name: string; type: UniformType }[]
+  workgroupSize: number | readonly [number, number, number]
+  /** Module-scope WGSL (helper functions, workgroup arrays, constants). */
+  module?: string
+  /**
+   * Body of `main`. In scope: `u` (uniforms), every binding by name, `lid`, `wid` (the raw
+   * workgroup id), `nwg`, and `wg`: the linear workgroup index, unfolded, for 1-D grids.
+   */
+  body: string
+}
+
+/** Binding 0 is the uniform block (dynamic offset); inputs then outputs follow in order. */
+export function emitWgsl(spec: ShaderSpec): string {
+  const usesF16 = [...spec.inputs, ...spec.outputs].some((b) => b.dtype === 'f16')
+  const lines: string[] = []
+  if (usesF16 || spec.module?.includes('f16') || spec.body.includes('f16')) lines.push('enable f16;')
+  const uniformFields = spec.uniforms.length ? spec.uniforms : [{ name: '_pad', type: 'u32' as const }]
+  lines.push(`struct Uniforms { ${uniformFields.map((f) => `${f.name}: ${f.type},`).join(' ')} }`)
+  lines.push('@group(0) @binding(0) var<uniform> u: Uniforms;')
+  let binding = 1
+  for (const b of spec.inputs) lines.push(`@group(0) @binding(${binding++}) var<storage, read> ${b.name}: array<${b.dtype}>;`)
+  for (const b of spec.outputs) lines.push(`@group(0) @binding(${binding++}) var<storage, read_write> ${b.name}: array<${b.dtype}>;`)
+  if (spec.module) lines.push(spec.module)
+  const ws = typeof spec.workgroupSize === 'number' ? [spec.workgroupSize, 1, 1] : spec.workgroupSize
+  lines.push(`@compute @workgroup_size(${ws.join(', ')})
+fn main(@builtin(local_invocation_index) lidx: u32, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let wg = wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
+${spec.body}
+}`)
+  return lines.join('\n')
+}
+
+/** Number of workgroups to cover `n` items with `perGroup` items each. */
+export function groupsFor(n: number, perGroup: number): number {
+  return Math.ceil(n / perGroup)
+}

@@ -1,0 +1,146 @@
+import type { DType } from '../dtype.js'
+import { groupsFor, type Kernel } from '../kernel.js'
+
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp'
+
+/** Reduction of the middle axis of an [outer, n, inner] view. */
+export interface ReduceParams {
+  op: ReduceOp
+  dtype: DType
+  outer: number
+  n: number
+  inner: number
+}
+
+const ROW_WG = 256
+const COL_WG = 64
+
+const isArg = (op: ReduceOp) => op === 'argmax' || op === 'argmin'
+export const reduceOutDtype = (op: ReduceOp, dtype: DType): DType => (isArg(op) ? 'i32' : dtype === 'f16' ? 'f16' : dtype)
+
+/** Identity element and combine step of each op, in WGSL (values in f32 or the int type). */
+function combine(op: ReduceOp, t: string): { init: string; step: (acc: string, v: string) => string } {
+  switch (op) {
+    case 'max':
+    case 'argmax':
+      return { init: t === 'f32' ? '-3.4028234663852886e38' : t === 'i32' ? '-2147483647 - 1' : '0u', step: (a, v) => `max(${a}, ${v})` }
+    case 'min':
+    case 'argmin':
+      return { init: t === 'f32' ? '3.4028234663852886e38' : t === 'i32' ? '2147483647' : '4294967295u', step: (a, v) => `min(${a}, ${v})` }
+    default:
+      return { init: `${t}(0)`, step: (a, v) => `${a} + ${v}` }
+  }
+}
+
+/**
+ * Two layouts: when the reduced axis is innermost (`inner == 1`) a workgroup owns a row and
+ * reduces it with a tree in workgroup memory; otherwise each invocation owns one output and
+ * walks the axis, so neighbouring invocations read neighbouring addresses.
+ */
+export const reduceKernel: Kernel<ReduceParams> = {
+  name: 'reduce',
+  key: (p) => `${p.op}|${p.dtype}|${p.inner === 1 ? 'row' : 'col'}`,
+  shader(p) {
+    const t = p.dtype === 'f16' ? 'f32' : p.dtype
+    const outDtype = reduceOutDtype(p.op, p.dtype)
+    const { init, step } = combine(p.op, t)
+    const uniforms = [
+      { name: 'outer', type: 'u32' as const },
+      { name: 'n', type: 'u32' as const },
+      { name: 'inner', type: 'u32' as const },
+    ]
+    const io = { inputs: [{ name: 'x', dtype: p.dtype }], outputs: [{ name: 'out', dtype: outDtype }], uniforms }
+    const finish = (acc: string, idx: string) =>
+      isArg(p.op) ? `i32(${idx})` : p.op === 'mean' ? `${outDtype}(${acc} / f32(u.n))` : `${outDtype}(${acc})`
+    if (p.inner !== 1) {
+      const loop =
+        p.op === 'logsumexp'
+          ? `var m = -3.4028234663852886e38;
+  for (var k = 0u; k < u.n; k++) { m = max(m, f32(x[base + k * u.inner])); }
+  var acc = 0.0;
+  for (var k = 0u; k < u.n; k++) { acc += exp(f32(x[base + k * u.inner]) - m); }
+  out[o] = ${outDtype}(select(m + log(acc), m, m == -3.4028234663852886e38));`
+          : `var acc = ${init};
+  var best = 0u;
+  for (var k = 0u; k < u.n; k++) {
+    let v = ${t}(x[base + k * u.inner]);
+    ${isArg(p.op) ? `if (${p.op === 'argmax' ? 'v > acc' : 'v < acc'} || k == 0u) { acc = v; best = k; }` : `acc = ${step('acc', 'v')};`}
+  }
+  out[o] = ${finish('acc', 'best')};`
+      return {
+        ...io,
+        workgroupSize: COL_WG,
+        body: `  let o = wg * ${COL_WG}u + lidx;
+  if (o >= u.outer * u.inner) { return; }
+  let base = (o / u.inner) * u.n * u.inner + o % u.inner;
+  ${loop}`,
+      }
+    }
+    // Row layout: tree reduction of (value, index) pairs in workgroup memory.
+    const treeStep = isArg(p.op)
+      ? `let ov = vals[lidx + s]; let oi = idxs[lidx + s];
+      if (${p.op === 'argmax' ? 'ov > vals[lidx]' : 'ov < vals[lidx]'} || (ov == vals[lidx] && oi < idxs[lidx])) { vals[lidx] = ov; idxs[lidx] = oi; }`
+      : `vals[lidx] = ${step('vals[lidx]', 'vals[lidx + s]')};`
+    const treeOf = (stepStatement: string) => `
+  for (var s = ${ROW_WG / 2}u; s > 0u; s = s >> 1u) {
+    workgroupBarrier();
+    if (lidx < s) { ${stepStatement} }
+  }
+  workgroupBarrier();`
+    const tree = treeOf(treeStep)
+    const accumulate = isArg(p.op)
+      ? `var acc = ${init}; var best = 0xffffffffu;
+  for (var k = lidx; k < u.n; k += ${ROW_WG}u) {
+    let v = ${t}(x[base + k]);
+    if (${p.op === 'argmax' ? 'v > acc' : 'v < acc'} || best == 0xffffffffu) { acc = v; best = k; }
+  }
+  vals[lidx] = acc; idxs[lidx] = best;`
+      : p.op === 'logsumexp'
+        ? `var mx = -3.4028234663852886e38;
+  for (var k = lidx; k < u.n; k += ${ROW_WG}u) { mx = max(mx, f32(x[base + k])); }
+  vals[lidx] = mx;${treeOf('vals[lidx] = max(vals[lidx], vals[lidx + s]);')}
+  let m = vals[0];
+  workgroupBarrier();
+  var acc = 0.0;
+  for (var k = lidx; k < u.n; k += ${ROW_WG}u) { acc += exp(f32(x[base + k]) - m); }
+  vals[lidx] = acc;`
+        : `var acc = ${init};
+  for (var k = lidx; k < u.n; k += ${ROW_WG}u) { acc = ${step('acc', `${t}(x[base + k])`)}; }
+  vals[lidx] = acc;`
+    const result = p.op === 'logsumexp' ? `${outDtype}(select(m + log(vals[0]), m, m == -3.4028234663852886e38))` : finish('vals[0]', 'idxs[0]')
+    return {
+      ...io,
+      workgroupSize: ROW_WG,
+      module: `var<workgroup> vals: array<${p.op === 'logsumexp' ? 'f32' : t}, ${ROW_WG}>;\nvar<workgroup> idxs: array<u32, ${ROW_WG}>;`,
+      body: `  if (wg >= u.outer) { return; }
+  let base = wg * u.n;
+  ${accumulate}${tree}
+  if (lidx == 0u) { out[wg] = ${result}; }`,
+    }
+  },
+  uniforms: (p) => [p.outer, p.n, p.inner],
+  workgroups: (p) => (p.inner === 1 ? p.outer : groupsFor(p.outer * p.inner, COL_WG)),
+  cpu(p, [x], [out]) {
+    for (let o = 0; o < p.outer; o++) {
+      for (let i = 0; i < p.inner; i++) {
+        const base = o * p.n * p.inner + i
+        let acc = p.op === 'max' || p.op === 'argmax' ? -Infinity : p.op === 'min' || p.op === 'argmin' ? Infinity : 0
+        let best = 0
+        if (p.op === 'logsumexp') {
+          let m = -Infinity
+          for (let k = 0; k < p.n; k++) m = Math.max(m, x![base + k * p.inner]!)
+          for (let k = 0; k < p.n; k++) acc += Math.exp(x![base + k * p.inner]! - m)
+          out![o * p.inner + i] = m === -Infinity ? m : m + Math.log(acc)
+          continue
+        }
+        for (let k = 0; k < p.n; k++) {
+          const v = x![base + k * p.inner]!
+          if (p.op === 'sum' || p.op === 'mean') acc += v
+          else if ((p.op === 'max' || p.op === 'argmax') && (v > acc || k === 0)) [acc, best] = [v, k]
+          else if ((p.op === 'min' || p.op === 'argmin') && (v < acc || k === 0)) [acc, best] = [v, k]
+        }
+        out![o * p.inner + i] = isArg(p.op) ? best : p.op === 'mean' ? acc / p.n : acc
+      }
+    }
+  },
+}

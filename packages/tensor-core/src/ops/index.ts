@@ -1,0 +1,8 @@
+export { zeros, ones, full, zerosLike, onesLike, arange } from './creation.js'
+export {
+  neg, exp, log, sqrt, rsqrt, abs, square, reciprocal, sin, cos, relu, sigmoid, tanh, gelu, quickGelu,
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where, clamp, cast, copy, broadcastTo,
+  type Operand,
+} from './elementwise.js'
+export { sum, mean, max, min, argmax, argmin, logsumexp, sumToShape, type Axes, type ReduceOptions } from './reduce.js'
+export { reshape, unsqueeze, squeeze, permute, transpose, slice, concat, pad, type SliceRange } from './layout.js'
