@@ -6,3 +6,5 @@ export {
 } from './elementwise.js'
 export { sum, mean, max, min, argmax, argmin, logsumexp, sumToShape, type Axes, type ReduceOptions } from './reduce.js'
 export { reshape, unsqueeze, squeeze, permute, transpose, slice, concat, pad, type SliceRange } from './layout.js'
+export { matmul, linear, type MatmulOptions } from './matmul.js'
+export { softmax, logSoftmax, layerNorm, type SoftmaxOptions, type LayerNormOptions } from './normalize.js'

@@ -1,0 +1,93 @@
+import { isGradEnabled, record } from '../autograd.js'
+import { DTypeError, ShapeError } from '../errors.js'
+import { type Activation, type MatmulParams } from '../kernels/matmul.js'
+import { broadcastShapes, fmt, shapesEqual, sizeOf } from '../shape.js'
+import type { Tensor } from '../tensor.js'
+import { emptyTensor } from './creation.js'
+import { broadcastTo, gelu, quickGelu, relu } from './elementwise.js'
+import { sum, sumToShape } from './reduce.js'
+import { reshape } from './layout.js'
+import { selectMatmulKernel } from './matmul-select.js'
+
+export interface MatmulOptions {
+  /** Use Aᵀ: A is stored [..., k, m]. */
+  transA?: boolean
+  /** Use Bᵀ: B is stored [..., n, k]. */
+  transB?: boolean
+  /** Added to every row: shape [n]. */
+  bias?: Tensor
+  /** Applied after the bias, fused into the kernel when no gradient is recorded. */
+  activation?: Activation
+}
+
+const ACTIVATIONS: Record<Exclude<Activation, 'none'>, (x: Tensor) => Tensor> = { relu, gelu: (x) => gelu(x), quickGelu }
+
+/**
+ * Batched matrix product `[..., m, k] · [..., k, n] → [..., m, n]` with NumPy broadcasting of
+ * the batch dims (a rank-2 operand is shared by every batch).
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const { transA = false, transB = false, bias, activation = 'none' } = opts
+  if (a.rank < 2 || b.rank < 2) throw new ShapeError(`matmul needs rank >= 2 operands, got ${fmt(a.shape)} and ${fmt(b.shape)}`)
+  if (a.dtype !== b.dtype || (a.dtype !== 'f32' && a.dtype !== 'f16')) throw new DTypeError(`matmul needs two f32 (or f16) tensors, got ${a.dtype} and ${b.dtype}`)
+  const [ar, ac] = a.shape.slice(-2) as [number, number]
+  const [br, bc] = b.shape.slice(-2) as [number, number]
+  const [m, k] = transA ? [ac, ar] : [ar, ac]
+  const [k2, n] = transB ? [bc, br] : [br, bc]
+  if (k !== k2) throw new ShapeError(`matmul: inner dims differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${k2})`)
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) throw new ShapeError(`matmul bias must have shape [${n}], got ${fmt(bias.shape)}`)
+
+  const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))
+  const batch = sizeOf(batchShape)
+  const fused = activation !== 'none' && !(isGradEnabled() && (a.requiresGrad || b.requiresGrad || !!bias?.requiresGrad))
+  // Operands whose batch dims neither match the result's nor are all 1 are materialised.
+  const [aa, bb] = [a, b].map((t) => {
+    const tb = t.shape.slice(0, -2)
+    return sizeOf(tb) === 1 || shapesEqual(tb, batchShape) ? t : broadcastTo(t, [...batchShape, ...t.shape.slice(-2)])
+  }) as [Tensor, Tensor]
+  const out = emptyTensor(a.device, [...batchShape, m, n], a.dtype)
+  const params: MatmulParams = {
+    dtype: a.dtype,
+    batch,
+    m,
+    n,
+    k,
+    transA,
+    transB,
+    aBatchStride: sizeOf(aa.shape) === m * k ? 0 : m * k,
+    bBatchStride: sizeOf(bb.shape) === k * n ? 0 : k * n,
+    bias: !!bias,
+    activation: fused ? activation : 'none',
+  }
+  if (out.size > 0) {
+    const kernel = selectMatmulKernel(a.device, params)
+    a.device.backend.run(kernel, params, [aa.storage, bb.storage, ...(bias ? [bias.storage] : [])], [out.storage])
+  }
+  if (aa !== a) aa.dispose()
+  if (bb !== b) bb.dispose()
+
+  record(out, 'matmul', bias ? [a, b, bias] : [a, b], (g) => {
+    const grads: (Tensor | null)[] = [null, null]
+    if (a.requiresGrad) {
+      const gA = transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB })
+      grads[0] = sumToShape(gA, a.shape)
+    }
+    if (b.requiresGrad) {
+      const gB = transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA })
+      grads[1] = sumToShape(gB, b.shape)
+    }
+    if (bias) grads.push(bias.requiresGrad ? reshape(sum(reshape(g, [-1, n]), 0), [n]) : null)
+    return grads
+  })
+  if (activation !== 'none' && !fused) {
+    const y = ACTIVATIONS[activation](out)
+    return y
+  }
+  return out
+}
+
+/** y = x·Wᵀ + b with W stored [out, in], as torch.nn.Linear. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor, activation: Activation = 'none'): Tensor {
+  return matmul(x, weight, { transB: true, bias, activation })
+}
+
