@@ -55,7 +55,7 @@ describe('safetensors fuzzing', () => {
     const random = seededRandom(20240601)
     const outcomes = { parsed: 0, rejected: new Map<string, number>() }
     for (let round = 0; round < 600; round++) {
-      let bytes = valid.slice()
+      let bytes: Uint8Array = valid.slice()
       const edits = 1 + pick(random, 3)
       for (let e = 0; e < edits; e++) bytes = mutations[pick(random, mutations.length)]!(bytes, random)
       try {
