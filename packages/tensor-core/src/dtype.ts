@@ -1,4 +1,7 @@
 import { DTypeError } from './errors.js'
+import { f16BitsToF32, f32ToF16Bits } from './io/half.js'
+
+export { f16BitsToF32, f32ToF16Bits }
 
 /** Element types a tensor can hold. `f16` needs the adapter feature `shader-f16` on WebGPU. */
 export type DType = 'f32' | 'f16' | 'i32' | 'u32'
@@ -36,44 +39,6 @@ export function allocHost(dtype: DType, size: number): HostArray {
 /** WGSL scalar type for a dtype. */
 export function wgslType(dtype: DType): string {
   return dtype
-}
-
-const f32Scratch = new Float32Array(1)
-const u32Scratch = new Uint32Array(f32Scratch.buffer)
-
-/** f32 → f16 bits with round-to-nearest-even (what the GPU does when it stores f16). */
-export function f32ToF16Bits(value: number): number {
-  f32Scratch[0] = value
-  const x = u32Scratch[0]!
-  const sign = (x >>> 16) & 0x8000
-  const exp = (x >>> 23) & 0xff
-  let mant = x & 0x7fffff
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0)
-  const e = exp - 127 + 15
-  if (e >= 0x1f) return sign | 0x7c00
-  if (e <= 0) {
-    if (e < -10) return sign
-    mant |= 0x800000
-    const shift = 14 - e
-    const half = 1 << (shift - 1)
-    const rounded = (mant + half - 1 + ((mant >>> shift) & 1)) >>> shift
-    return sign | rounded
-  }
-  const rounded = mant + 0xfff + ((mant >>> 13) & 1)
-  if (rounded & 0x800000) {
-    const e2 = e + 1
-    return e2 >= 0x1f ? sign | 0x7c00 : sign | (e2 << 10)
-  }
-  return sign | (e << 10) | (rounded >>> 13)
-}
-
-export function f16BitsToF32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1
-  const exp = (bits >>> 10) & 0x1f
-  const mant = bits & 0x3ff
-  if (exp === 0) return sign * mant * 2 ** -24
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15)
 }
 
 /** Rounds every value to the nearest f16, in place: the CPU backend's model of f16 storage. */
