@@ -1,0 +1,20 @@
+export { DatasetError, ImageFormatError } from './errors.js'
+export type { RgbaImage, ImagePlanes } from './image/types.js'
+export { rgbaToPlanes, planesToRgba, stackPlanes, unstackPlanes } from './image/convert.js'
+export { resizePlanes, centerCropPlanes, fitSquare } from './image/resize.js'
+export { decodePng, encodePng } from './image/png.js'
+export { gatherBatch, type Batch, type ImageCaptionDataset } from './dataset.js'
+export { EpochSampler, type SamplerState } from './sampler.js'
+export { Mulberry32, fnv1a } from './random.js'
+export { makeShapesDataset, SHAPE_KINDS, SHAPE_COLOURS, type ShapeKind, type ShapesOptions, type ShapesDataset } from './shapes.js'
+export { normaliseHexcode, type EmojiCaption } from './emoji-captions.js'
+export {
+  loadEmojiDataset,
+  isHeldOut,
+  EMOJI_VENDORS,
+  type EmojiVendor,
+  type EmojiSplit,
+  type EmojiOptions,
+  type EmojiItem,
+  type EmojiDataset,
+} from './emoji.js'
