@@ -8,4 +8,5 @@ export { sum, mean, max, min, argmax, argmin, logsumexp, sumToShape, type Axes, 
 export { reshape, unsqueeze, squeeze, permute, transpose, slice, concat, pad, type SliceRange } from './layout.js'
 export { matmul, linear, type MatmulOptions } from './matmul.js'
 export { softmax, logSoftmax, layerNorm, type SoftmaxOptions, type LayerNormOptions } from './normalize.js'
+export { embedding, gather, oneHot } from './embedding.js'
 export { randomUniform, randomNormal, randomGumbel, dropout, type RandomStreamOptions } from './random.js'
