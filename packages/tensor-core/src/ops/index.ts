@@ -9,3 +9,6 @@ export { reshape, unsqueeze, squeeze, permute, transpose, slice, concat, pad, ty
 export { matmul, linear, type MatmulOptions } from './matmul.js'
 export { conv2d, maxPool2d, upsampleNearest2d, type Conv2dOptions, type MaxPool2dOptions } from './conv.js'
 export { softmax, logSoftmax, layerNorm, type SoftmaxOptions, type LayerNormOptions } from './normalize.js'
+export { embedding, gather, oneHot } from './embedding.js'
+export { randomUniform, randomNormal, randomGumbel, dropout, type RandomStreamOptions } from './random.js'
+export { topK, filterTopK, filterTopP, categoricalSample } from './sampling.js'
