@@ -1,0 +1,83 @@
+import { nn, ops, tidy, type Device, type Tensor } from '@tessera/tensor-core'
+import { preset, resolveConfig, tokenGridSize, type DvaeConfig } from './config.js'
+import { DvaeInputError } from './errors.js'
+import { Decoder } from './model/decoder.js'
+import { Encoder } from './model/encoder.js'
+import { mapPixels, unmapPixels } from './pixels.js'
+
+export interface CreateOptions {
+  /** Seed of the host generator that initialises the weights (default 0). */
+  seed?: number
+}
+
+/**
+ * The discrete VAE: an Encoder and a Decoder registered as `encoder` and `decoder`, so one
+ * state dict (checkpoints) holds both, while each half's own state dict has exactly the
+ * names of OpenAI's encoder.pkl / decoder.pkl.
+ */
+export class DiscreteVAE extends nn.Module {
+  readonly encoder: Encoder
+  readonly decoder: Decoder
+  readonly config: DvaeConfig
+
+  constructor(
+    readonly device: Device,
+    config: Partial<DvaeConfig> | string = {},
+    opts: CreateOptions = {},
+  ) {
+    super()
+    this.config = typeof config === 'string' ? preset(config) : resolveConfig(config)
+    const rng = new nn.HostRandom(opts.seed ?? 0)
+    this.encoder = this.registerModule('encoder', new Encoder(device, this.config, rng))
+    this.decoder = this.registerModule('decoder', new Decoder(device, this.config, rng))
+  }
+
+  /** Side of the token grid for the configured image size. */
+  get gridSize(): number {
+    return tokenGridSize(this.config)
+  }
+
+  /** Images in [0, 1], [N, C, H, W] → code logits [N, vocab, H/f, W/f]. */
+  logits(images: Tensor): Tensor {
+    return tidy(() => this.encoder.forward(mapPixels(images)))
+  }
+
+  /** Images in [0, 1] → tokens (argmax code per position), i32 [N, H/f, W/f]. */
+  encode(images: Tensor): Tensor {
+    return tidy(() => ops.argmax(this.logits(images), 1))
+  }
+
+  /** Tokens, i32 [N, h, w] → the decoder's raw output [N, 2·C, H, W] (logit-Laplace μ then log b). */
+  decodeStats(tokens: Tensor): Tensor {
+    if (tokens.rank !== 3 || tokens.dtype !== 'i32') {
+      throw new DvaeInputError(`decode expects tokens as i32 [N, h, w], got ${tokens.dtype} [${tokens.shape.join(', ')}]`)
+    }
+    return tidy(() => this.decoder.forward(oneHotCodes(tokens, this.config.vocabSize)))
+  }
+
+  /** Tokens, i32 [N, h, w] → images in [0, 1], [N, C, H, W]: unmap(sigmoid(μ)). */
+  decode(tokens: Tensor): Tensor {
+    return tidy(() => statsToImages(this.decodeStats(tokens), this.config.channels))
+  }
+
+  /** A host token array as a tensor, checked: shape [N, h, w] and every id in [0, vocab). */
+  tokens(data: Int32Array | readonly number[], shape: readonly [number, number, number]): Tensor {
+    const vocab = this.config.vocabSize
+    for (let i = 0; i < data.length; i++) {
+      const t = data[i]!
+      if (!Number.isInteger(t) || t < 0 || t >= vocab) throw new DvaeInputError(`token ${t} at index ${i} is outside the codebook [0, ${vocab})`)
+    }
+    if (data.length !== shape[0] * shape[1] * shape[2]) throw new DvaeInputError(`${data.length} tokens do not fill [${shape.join(', ')}]`)
+    return this.device.tensor(Int32Array.from(data), [...shape])
+  }
+}
+
+/** One-hot code rows, channels-last: i32 [N, h, w] → f32 [N, h, w, vocab] (out-of-range ids give zero rows). */
+export function oneHotCodes(tokens: Tensor, vocabSize: number): Tensor {
+  return ops.oneHot(tokens, vocabSize)
+}
+
+/** Decoder output [N, 2·C, H, W] → images in [0, 1]: unmap(sigmoid(μ)). */
+export function statsToImages(stats: Tensor, channels: number): Tensor {
+  return tidy(() => unmapPixels(ops.sigmoid(ops.slice(stats, [undefined, { start: 0, end: channels }]))))
+}

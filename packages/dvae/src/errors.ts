@@ -1,0 +1,10 @@
+import { TesseraError } from '@tessera/tensor-core'
+
+/** A dVAE configuration that cannot build a model; the message names the field and the rule. */
+export class DvaeConfigError extends TesseraError {}
+
+/** Images or tokens whose shape, dtype or values do not fit the model. */
+export class DvaeInputError extends TesseraError {}
+
+/** A weights file or directory that cannot be loaded into the model. */
+export class DvaeWeightsError extends TesseraError {}

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { readSafetensorsFile, tidy, type HostTensor } from '@tessera/tensor-core'
+import { dvaeObjective, loadDvae, mapPixels } from '../src/index.js'
+import { device, maxRelativeError } from './helpers.js'
+
+// Built by fixtures/make_fixtures.py: OpenAI's layout in PyTorch at the 'tiny' size.
+const FIXTURE = fileURLToPath(new URL('../fixtures/tiny', import.meta.url))
+
+async function reference(): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }> {
+  return readSafetensorsFile(`${FIXTURE}/reference.safetensors`)
+}
+
+// Values are O(1); the floor keeps near-zero entries from dominating the relative error.
+const RTOL = 1e-4
+const FLOOR = 1e-2
+
+describe.each(['cpu', 'webgpu'] as const)('PyTorch parity on %s', (backend) => {
+  it('encoder logits, tokens, decoder output and decoded images match', async () => {
+    const d = await device(backend)
+    const { tensors: ref } = await reference()
+    const { model } = await loadDvae(d, FIXTURE)
+    const images = d.tensor(ref.images!.data, ref.images!.shape)
+    const logits = model.logits(images)
+    expect(maxRelativeError(await logits.read(), ref.logits!.data as Float32Array, FLOOR)).toBeLessThan(RTOL)
+    const tokens = model.encode(images)
+    expect(Array.from(await tokens.read())).toEqual(Array.from(ref.tokens!.data))
+    const refTokens = d.tensor(ref.tokens!.data, ref.tokens!.shape)
+    const stats = model.decodeStats(refTokens)
+    expect(maxRelativeError(await stats.read(), ref.decoder_output!.data as Float32Array, FLOOR)).toBeLessThan(RTOL)
+    const decoded = model.decode(refTokens)
+    expect(maxRelativeError(await decoded.read(), ref.decoded!.data as Float32Array, FLOOR)).toBeLessThan(RTOL)
+    for (const t of [images, logits, tokens, refTokens, stats, decoded]) t.dispose()
+    model.dispose()
+  })
+
+  it('one training step: loss terms and gradients under fixed gumbel noise match', async () => {
+    const d = await device(backend)
+    const { tensors: ref, metadata } = await reference()
+    const { model } = await loadDvae(d, FIXTURE)
+    const { loss, recon, kl } = tidy(() => {
+      const target = mapPixels(d.tensor(ref.images!.data, ref.images!.shape))
+      const noise = d.tensor(ref.gumbel_noise!.data, ref.gumbel_noise!.shape)
+      const out = dvaeObjective(model, target, { tau: Number(metadata.tau), klWeight: Number(metadata.kl_weight), loss: 'logit-laplace', gumbelNoise: noise })
+      out.loss.backward()
+      return out
+    })
+    expect(await loss.item()).toBeCloseTo(ref.loss!.data[0]!, 5)
+    expect(await recon.item()).toBeCloseTo(ref.recon!.data[0]!, 5)
+    expect(await kl.item()).toBeCloseTo(ref.kl!.data[0]!, 5)
+    const params = Object.fromEntries(model.namedParameters())
+    const gradNames = Object.keys(ref).filter((n) => n.startsWith('grad.'))
+    expect(gradNames.length).toBe(8)
+    for (const name of gradNames) {
+      const grad = params[name.slice("grad.".length)]!.grad
+      if (!grad) throw new Error(`no gradient for ${name}`)
+      const expected = ref[name]!.data as Float32Array
+      const scale = Math.max(...Array.from(expected, Math.abs))
+      expect(maxRelativeError(await grad.read(), expected, scale * 1e-2), name).toBeLessThan(RTOL * 10)
+    }
+    model.dispose()
+  })
+})
