@@ -23,10 +23,13 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'webgpu' },
     seed: { type: 'string', default: '0' },
     lr: { type: 'string', default: '2e-3' },
-    'kl-weight': { type: 'string', default: '1' },
+    'grad-clip': { type: 'string', default: '1' },
+    'kl-weight': { type: 'string', default: '6.6' },
+    'kl-warmup': { type: 'string', default: '0' },
     'tau-end': { type: 'string', default: '0.0625' },
     loss: { type: 'string', default: 'logit-laplace' },
     'eval-every': { type: 'string', default: '250' },
+    'eval-count': { type: 'string', default: '128' },
     'checkpoint-every': { type: 'string', default: '250' },
     'log-every': { type: 'string', default: '10' },
     help: { type: 'boolean', default: false },
@@ -36,7 +39,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|tiny|mid|openai] [--config JSON]
   [--data emoji|shapes] [--out DIR] [--checkpoints DIR] [--resume] [--backend webgpu|cpu] [--seed N]
-  [--lr X] [--kl-weight X] [--tau-end X] [--loss logit-laplace|mse] [--eval-every N] [--checkpoint-every N] [--log-every N]`)
+  [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--tau-end X] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
   process.exit(0)
 }
 
@@ -58,7 +61,9 @@ const recipe = {
   steps,
   batchSize: Number(args.batch),
   lr: Number(args.lr),
+  gradClip: Number(args['grad-clip']) > 0 ? Number(args['grad-clip']) : undefined,
   klWeight: Number(args['kl-weight']),
+  klWarmupSteps: Number(args['kl-warmup']),
   tauEnd: Number(args['tau-end']),
   loss: args.loss,
   dataSeed: seed,
@@ -77,6 +82,7 @@ const last = await trainer.run({
   },
   evalSet: heldOut,
   evalEvery: Number(args['eval-every']),
+  evalCount: Number(args['eval-count']),
   checkpointDir,
   checkpointEvery: Number(args['checkpoint-every']),
 })

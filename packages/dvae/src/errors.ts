@@ -8,3 +8,6 @@ export class DvaeInputError extends TesseraError {}
 
 /** A weights file or directory that cannot be loaded into the model. */
 export class DvaeWeightsError extends TesseraError {}
+
+/** Training that cannot go on (a non-finite loss); the message says what to change. */
+export class DvaeTrainingError extends TesseraError {}

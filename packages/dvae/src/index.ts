@@ -1,4 +1,4 @@
-export { DvaeConfigError, DvaeInputError, DvaeWeightsError } from './errors.js'
+export { DvaeConfigError, DvaeInputError, DvaeWeightsError, DvaeTrainingError } from './errors.js'
 export { OPENAI_CONFIG, PRESETS, preset, resolveConfig, tokenGridSize, groupWidth, type DvaeConfig, type PresetName } from './config.js'
 export { LOGIT_LAPLACE_EPS, mapPixels, unmapPixels } from './pixels.js'
 export { DiscreteVAE, oneHotCodes, statsToImages, type CreateOptions } from './dvae.js'

@@ -13,7 +13,7 @@ export function cosineAnneal(start: number, end: number, steps: number): (step: 
   return (step) => end + (start - end) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, step / Math.max(1, steps))))
 }
 
-/** Linear ramp from 0 to `max` over `steps`, then flat. */
+/** Linear ramp from 0 to `max` over `steps`, then flat (`max` from the start when steps ≤ 0). */
 export function linearRamp(max: number, steps: number): (step: number) => number {
-  return (step) => max * Math.min(1, step / Math.max(1, steps))
+  return (step) => (steps <= 0 ? max : max * Math.min(1, step / steps))
 }

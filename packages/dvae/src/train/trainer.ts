@@ -1,6 +1,6 @@
 import { EpochSampler, gatherBatch, type ImageCaptionDataset, type SamplerState } from '@tessera/datasets'
 import { loadTrainingCheckpoint, ops, optim, saveTrainingCheckpoint, tidy } from '@tessera/tensor-core'
-import { DvaeConfigError } from '../errors.js'
+import { DvaeConfigError, DvaeTrainingError } from '../errors.js'
 import type { DiscreteVAE } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
 import { dvaeObjective } from './objective.js'
@@ -65,7 +65,7 @@ export interface RunOptions {
   onEval?: (m: EvalMetrics) => void
   evalSet?: ImageCaptionDataset
   evalEvery?: number
-  /** Images of `evalSet` used per evaluation (default: all). */
+  /** Images of `evalSet` used by the periodic evaluations (default: all); the final one uses all. */
   evalCount?: number
   checkpointDir?: string
   checkpointEvery?: number
@@ -162,6 +162,9 @@ export class DvaeTrainer {
     })
     const [loss, recon, kl, tokens] = await Promise.all([lossT.item(), reconT.item(), klT.item(), tokensT.read()])
     for (const t of [lossT, reconT, klT, tokensT]) t.dispose()
+    if (!Number.isFinite(loss)) {
+      throw new DvaeTrainingError(`loss became ${loss} at step ${step} (recon ${recon}, kl ${kl}): lower the learning rate or clip gradients (gradClip), then resume from the last checkpoint`)
+    }
     this.usage.record(step, tokens)
     this.step++
     return {
@@ -180,7 +183,7 @@ export class DvaeTrainer {
 
   /**
    * Trains until step `until` (default: the planned steps), calling `onStep` after every
-   * step, evaluating on `evalSet` every `evalEvery` steps and at the end, and checkpointing
+   * step, evaluating on `evalSet` every `evalEvery` steps and on all of it at the end, and checkpointing
    * to `checkpointDir` every `checkpointEvery` steps and at the end.
    */
   async run(opts: RunOptions = {}): Promise<EvalMetrics | null> {
@@ -188,14 +191,14 @@ export class DvaeTrainer {
     const evalEvery = opts.evalEvery ?? 0
     const checkpointEvery = opts.checkpointEvery ?? 0
     let last: EvalMetrics | null = null
-    const evaluate = async () => {
+    const evaluate = async (count?: number) => {
       if (!opts.evalSet) return
-      last = await this.evaluate(opts.evalSet, { count: opts.evalCount })
+      last = await this.evaluate(opts.evalSet, { count })
       opts.onEval?.(last)
     }
     while (this.step < until) {
       opts.onStep?.(await this.trainStep())
-      if (evalEvery > 0 && this.step % evalEvery === 0 && this.step < until) await evaluate()
+      if (evalEvery > 0 && this.step % evalEvery === 0 && this.step < until) await evaluate(opts.evalCount)
       if (opts.checkpointDir && checkpointEvery > 0 && this.step % checkpointEvery === 0) await this.saveCheckpoint(opts.checkpointDir)
     }
     await evaluate()
