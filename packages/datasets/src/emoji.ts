@@ -89,7 +89,8 @@ async function loadVendor(vendor: EmojiVendor, imageSize: number): Promise<Vendo
       continue
     }
     const rgba = await decodePng(await readFile(join(dir, file)))
-    planes.push(fitSquare(rgbaToPlanes(rgba), imageSize).data)
+    // Bicubic overshoots at hard edges; pixel values must stay in [0, 1] (the dVAE takes logits of them).
+    planes.push(fitSquare(rgbaToPlanes(rgba), imageSize).data.map((v) => Math.min(1, Math.max(0, v))))
     items.push({ ...caption, vendor })
   }
   const size = 3 * imageSize * imageSize

@@ -39,7 +39,7 @@ export const OPENAI_CONFIG: Readonly<DvaeConfig> = Object.freeze({
 export const PRESETS = {
   openai: OPENAI_CONFIG,
   'emoji-32': Object.freeze({ groupCount: 3, nHid: 16, nBlkPerGroup: 1, channels: 3, vocabSize: 512, nInit: 32, imageSize: 32 }),
-  mid: Object.freeze({ groupCount: 4, nHid: 64, nBlkPerGroup: 2, channels: 3, vocabSize: 2048, nInit: 128, imageSize: 64 }),
+  mid: Object.freeze({ groupCount: 4, nHid: 32, nBlkPerGroup: 2, channels: 3, vocabSize: 1024, nInit: 64, imageSize: 64 }),
   tiny: Object.freeze({ groupCount: 4, nHid: 16, nBlkPerGroup: 1, channels: 3, vocabSize: 64, nInit: 16, imageSize: 32 }),
 } satisfies Record<string, Readonly<DvaeConfig>>
 
