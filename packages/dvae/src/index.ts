@@ -12,3 +12,5 @@ export { exponentialAnneal, cosineAnneal, linearRamp } from './train/schedules.j
 export { codebookPerplexity, psnr, CodeUsage } from './train/metrics.js'
 export { DvaeTrainer, evaluateReconstruction, type TrainOptions, type RunOptions, type StepMetrics, type EvalMetrics } from './train/trainer.js'
 export { formatStep, formatEval, stepLogger } from './train/logger.js'
+export { imagesToTensor, tensorToImages } from './images.js'
+export { decodePng, encodePng, type RgbaImage } from '@tessera/datasets'

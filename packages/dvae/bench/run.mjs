@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Encode+decode throughput of the emoji preset and a mid-size config: Tessera on WebGPU (Dawn;
+// lavapipe on CI machines) and on the CPU reference backend, beside PyTorch CPU (2 threads)
+// running the same layout, in the same run. Writes bench/results/dvae-throughput.{json,md}.
+// Run after `pnpm build`:  pnpm bench   (or node bench/run.mjs)
+import { spawnSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { Device, tidy } from '@tessera/tensor-core'
+import { DiscreteVAE, preset } from '@tessera/dvae'
+
+process.env.XDG_RUNTIME_DIR ??= '/tmp'
+const here = fileURLToPath(new URL('.', import.meta.url))
+const ITERATIONS = 3
+const CASES = [
+  { name: 'emoji-32', config: preset('emoji-32'), batch: 32 },
+  { name: 'mid', config: preset('mid'), batch: 4 },
+]
+
+/** Best-of-N images/s of encode → tokens → decode → images read back to the host. */
+async function tesseraThroughput(backend, config, batch) {
+  const device = await Device.create({ backend })
+  const model = new DiscreteVAE(device, config)
+  const size = config.imageSize
+  const pixels = new Float32Array(batch * config.channels * size * size)
+  for (let i = 0; i < pixels.length; i++) pixels[i] = ((i * 2654435761) % 1000) / 1000
+  const images = device.tensor(pixels, [batch, config.channels, size, size])
+  const once = async () => {
+    const out = tidy(() => model.decode(model.encode(images)))
+    await out.read()
+    out.dispose()
+  }
+  await once() // warm-up: pipeline compilation
+  const times = []
+  for (let i = 0; i < ITERATIONS; i++) {
+    const start = performance.now()
+    await once()
+    times.push((performance.now() - start) / 1000)
+  }
+  const adapter = device.adapter.description ?? device.kind
+  images.dispose()
+  model.dispose()
+  device.destroy()
+  return { imagesPerSecond: batch / Math.min(...times), secondsPerIteration: times, adapter }
+}
+
+function torchThroughput(config, batch) {
+  const run = spawnSync('/usr/bin/python3', [`${here}torch_bench.py`, JSON.stringify({ config, batch, iterations: ITERATIONS })], { encoding: 'utf8' })
+  if (run.status !== 0) return { error: (run.stderr || 'python failed').trim().split('\n').pop() }
+  return JSON.parse(run.stdout.trim().split('\n').pop())
+}
+
+const results = []
+for (const c of CASES) {
+  const webgpu = await tesseraThroughput('webgpu', c.config, c.batch)
+  const cpu = await tesseraThroughput('cpu', c.config, c.batch)
+  const torch = torchThroughput(c.config, c.batch)
+  const row = { case: c.name, config: c.config, batch: c.batch, webgpu, cpu, torch }
+  if (torch.imagesPerSecond) {
+    row.webgpuOverTorch = webgpu.imagesPerSecond / torch.imagesPerSecond
+    row.cpuOverTorch = cpu.imagesPerSecond / torch.imagesPerSecond
+  }
+  results.push(row)
+  console.log(`${c.name}: webgpu ${webgpu.imagesPerSecond.toFixed(2)} img/s, cpu ${cpu.imagesPerSecond.toFixed(2)} img/s, torch ${torch.imagesPerSecond?.toFixed(2) ?? torch.error} img/s`)
+}
+
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => Number(v.toFixed(2))), node: process.version }
+const report = { date: new Date().toISOString(), iterations: ITERATIONS, measure: 'best-of-N images/s of encode (argmax tokens) + decode, read back', machine, results }
+const fmt = (v) => (v === undefined ? 'n/a' : v.toFixed(2))
+const md = [
+  `# dVAE encode+decode throughput (${report.date})`,
+  '',
+  `Best of ${ITERATIONS} after a warm-up; images/s; ${machine.cpus} cores (${machine.cpuModel}), load average at the end ${machine.loadAverageAtEnd.join(' ')}. PyTorch runs the same layout on the CPU with 2 threads.`,
+  '',
+  '| case | batch | image | tokens | Tessera WebGPU | Tessera CPU backend | PyTorch CPU | WebGPU / PyTorch | CPU backend / PyTorch |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...results.map((r) => {
+    const grid = r.config.imageSize / 2 ** (r.config.groupCount - 1)
+    return `| ${r.case} | ${r.batch} | ${r.config.imageSize}² | ${grid}² of ${r.config.vocabSize} | ${fmt(r.webgpu.imagesPerSecond)} | ${fmt(r.cpu.imagesPerSecond)} | ${fmt(r.torch.imagesPerSecond)} | ${fmt(r.webgpuOverTorch)} | ${fmt(r.cpuOverTorch)} |`
+  }),
+  '',
+  `WebGPU adapter: ${results[0]?.webgpu.adapter}.`,
+  '',
+].join('\n')
+await mkdir(`${here}results`, { recursive: true })
+await writeFile(`${here}results/dvae-throughput.json`, JSON.stringify(report, null, 2) + '\n')
+await writeFile(`${here}results/dvae-throughput.md`, md)
+console.log(md)

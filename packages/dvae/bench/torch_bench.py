@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""PyTorch CPU side of the dVAE benchmark: the same layout (scripts/dvae_torch.py) and the same
+work as Tessera's encode + decode (argmax tokens → one-hot → decoder → sigmoid/unmap).
+
+    /usr/bin/python3 torch_bench.py '{"config": {...}, "batch": 16, "iterations": 3}'
+
+Prints one JSON line: {"imagesPerSecond": ..., "secondsPerIteration": [...], "threads": 2}.
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
+from dvae_torch import build  # noqa: E402
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    config, batch, iterations = spec['config'], spec['batch'], spec['iterations']
+    torch.set_num_threads(2)
+    enc, dec = build(config, torch.Generator().manual_seed(0))
+    enc.eval()
+    dec.eval()
+    size = config['imageSize']
+    images = torch.rand(batch, config['channels'], size, size, generator=torch.Generator().manual_seed(1))
+
+    def encode_decode():
+        with torch.no_grad():
+            tokens = enc(0.8 * images + 0.1).argmax(1)
+            codes = torch.nn.functional.one_hot(tokens, config['vocabSize']).permute(0, 3, 1, 2).float()
+            out = dec(codes)
+            return torch.clamp((torch.sigmoid(out[:, :config['channels']]) - 0.1) / 0.8, 0, 1)
+
+    encode_decode()  # warm-up
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        encode_decode()
+        times.append(time.perf_counter() - start)
+    best = min(times)
+    print(json.dumps({'imagesPerSecond': batch / best, 'secondsPerIteration': times, 'threads': torch.get_num_threads(), 'torch': torch.__version__}))
+
+
+if __name__ == '__main__':
+    main()
