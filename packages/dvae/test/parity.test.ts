@@ -56,7 +56,8 @@ describe.each(['cpu', 'webgpu'] as const)('PyTorch parity on %s', (backend) => {
       if (!grad) throw new Error(`no gradient for ${name}`)
       const expected = ref[name]!.data as Float32Array
       const scale = Math.max(...Array.from(expected, Math.abs))
-      expect(maxRelativeError(await grad.read(), expected, scale * 1e-2), name).toBeLessThan(RTOL * 10)
+      // Relative to each value, with entries under 1e-3 of the largest judged against that floor.
+      expect(maxRelativeError(await grad.read(), expected, scale * 1e-3), name).toBeLessThan(RTOL)
     }
     model.dispose()
   })
