@@ -249,6 +249,11 @@ export class WebGpuBackend implements Backend {
     releaseGpu(this.gpu)
   }
 
+  /** Compiled pipelines so far (sizes travel as uniforms, so this grows with variants only). */
+  get pipelineCount(): number {
+    return this.pipelines.size
+  }
+
   /** WGSL of a kernel for given params, as the backend would compile it. */
   static wgslOf<P>(kernel: Kernel<P>, params: P): string {
     return emitWgsl(kernel.shader(params))
