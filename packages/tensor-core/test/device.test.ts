@@ -48,18 +48,18 @@ describe('Device', () => {
   it('keeps the pool bounded and reuses buffers across iterations', async () => {
     const d = await gpuDevice()
     const x = d.tensor(randomArray(1000, 1), [1000])
-    for (let i = 0; i < 50; i++) tidy(() => {
+    for (let i = 0; i < 300; i++) tidy(() => {
       ops.sum(ops.exp(ops.mul(x, i)))
     })
     await d.sync()
-    const after50 = d.memory()
+    const warm = d.memory()
     for (let i = 0; i < 200; i++) tidy(() => {
       ops.sum(ops.exp(ops.mul(x, i)))
     })
     await d.sync()
-    const after250 = d.memory()
-    expect(after250.storages).toBe(after50.storages)
-    expect(after250.inUseBytes + after250.pooledBytes + after250.pendingBytes).toBe(after50.inUseBytes + after50.pooledBytes + after50.pendingBytes)
+    const later = d.memory()
+    expect(later.storages).toBe(warm.storages)
+    expect(later.inUseBytes + later.pooledBytes + later.pendingBytes).toBe(warm.inUseBytes + warm.pooledBytes + warm.pendingBytes)
     x.dispose()
   })
 })
