@@ -52,7 +52,8 @@ export const FORMULAS = {
   add: formula('add', 2, ([a, b]) => `${a} + ${b}`, ([a, b], c) => wrap(a! + b!, c)),
   sub: formula('sub', 2, ([a, b]) => `${a} - ${b}`, ([a, b], c) => wrap(a! - b!, c)),
   mul: formula('mul', 2, ([a, b]) => `${a} * ${b}`, ([a, b], c) => (isInt(c) ? wrap(Math.imul(a!, b!), c) : a! * b!)),
-  div: formula('div', 2, ([a, b]) => `${a} / ${b}`, ([a, b], c) => (isInt(c) ? (b === 0 ? 0 : Math.trunc(a! / b!)) : a! / b!)),
+  // Integer division follows WGSL: x / 0 = x, and INT_MIN / -1 wraps to INT_MIN.
+  div: formula('div', 2, ([a, b]) => `${a} / ${b}`, ([a, b], c) => (isInt(c) ? (b === 0 ? a! : wrap(Math.trunc(a! / b!), c)) : a! / b!)),
   pow: formula('pow', 2, ([a, b]) => `pow_signed(${a}, ${b})`, ([a, b]) => a! ** b!),
   maximum: formula('maximum', 2, ([a, b]) => `max(${a}, ${b})`, ([a, b]) => Math.max(a!, b!)),
   minimum: formula('minimum', 2, ([a, b]) => `min(${a}, ${b})`, ([a, b]) => Math.min(a!, b!)),
