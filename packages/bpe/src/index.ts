@@ -1,4 +1,13 @@
+import type { TextCorpus } from './corpus.js'
+import { BPETokenizer } from './tokenizer.js'
+import type { TrainOptions } from './train.js'
+
 export { BPETokenizer, type EncodeOptions } from './tokenizer.js'
+
+/** Trains a byte-level BPE tokenizer (same as `BPETokenizer.train`). */
+export function train(corpus: TextCorpus, options: TrainOptions): Promise<BPETokenizer> {
+  return BPETokenizer.train(corpus, options)
+}
 export { ClipTokenizer, type TokenizeOptions } from './clip-tokenizer.js'
 export type { BpeModel, RankMode, ResolvedBpeModel } from './model.js'
 export type { TrainOptions } from './train.js'
