@@ -1,3 +1,4 @@
+import { workgroupReduceWgsl } from './workgroup-reduce.js'
 import type { DType } from '../dtype.js'
 import { ShapeError } from '../errors.js'
 import { groupsFor, type Kernel } from '../kernel.js'
@@ -45,28 +46,17 @@ export const crossEntropyKernel: Kernel<CrossEntropyParams> = {
     ],
     uniforms: ROW_UNIFORMS,
     workgroupSize: WG,
-    module: `var<workgroup> red: array<f32, ${WG}>;
-fn reduce(v: f32, lidx: u32, take_max: bool) -> f32 {
-  red[lidx] = v;
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    workgroupBarrier();
-    if (lidx < s) { red[lidx] = select(red[lidx] + red[lidx + s], max(red[lidx], red[lidx + s]), take_max); }
-  }
-  workgroupBarrier();
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`,
+    module: workgroupReduceWgsl(WG),
     body: `  if (wg >= u.rows) { return; }
   let base = wg * u.n;
   var mx = -3.4028234663852886e38;
   var sx = 0.0;
   for (var c = lidx; c < u.n; c += ${WG}u) { let v = f32(x[base + c]); mx = max(mx, v); sx += v; }
-  let m = reduce(mx, lidx, true);
-  let total = reduce(sx, lidx, false);
+  let m = wg_max(mx, lidx);
+  let total = wg_sum(sx, lidx);
   var se = 0.0;
   for (var c = lidx; c < u.n; c += ${WG}u) { se += exp(f32(x[base + c]) - m); }
-  let l = m + log(reduce(se, lidx, false));
+  let l = m + log(wg_sum(se, lidx));
   if (lidx == 0u) {
     lse[wg] = l;
     let t = targets[wg];
