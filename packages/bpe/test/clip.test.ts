@@ -25,7 +25,8 @@ const fixture = JSON.parse(
   readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/clip_ids.json'), 'utf8'),
 ) as { cases: ClipCase[]; mergesSha256Gz: string }
 
-const haveReference = existsSync(clipMergesGzPath)
+// Outside CI a checkout without ../shared skips the file tests; in CI a missing file fails them.
+const haveReference = existsSync(clipMergesGzPath) || !!process.env.CI
 
 let clip: ClipTokenizer
 beforeAll(async () => {
