@@ -17,7 +17,8 @@ export interface MatmulParams {
   transB: boolean
   aBatchStride: number
   bBatchStride: number
-  bias: boolean
+  /** Bias indexed by output column ([n], as a linear layer) or by row ([m], as conv channels). */
+  bias: 'none' | 'col' | 'row'
   activation: Activation
 }
 
@@ -65,14 +66,14 @@ export function matmulCpu(p: MatmulParams, a: ArrayLike<number>, b: ArrayLike<nu
         }
       }
       const o = z * m * n + i * n
-      for (let j = 0; j < n; j++) out[o + j] = activationCpu(p.activation, acc[j]! + (bias ? bias[j]! : 0))
+      for (let j = 0; j < n; j++) out[o + j] = activationCpu(p.activation, acc[j]! + (bias ? bias[p.bias === 'row' ? i : j]! : 0))
     }
   }
 }
 
 export const matmulTiledKernel: Kernel<MatmulParams> = {
   name: 'matmul.tiled',
-  key: (p) => `${p.dtype}|${+p.transA}${+p.transB}|${+p.bias}|${p.activation}`,
+  key: (p) => `${p.dtype}|${+p.transA}${+p.transB}|${p.bias}|${p.activation}`,
   shader(p) {
     const t = p.dtype
     const aIndex = p.transA ? 'ab + kk * u.m + row' : 'ab + row * u.k + kk'
@@ -81,7 +82,7 @@ export const matmulTiledKernel: Kernel<MatmulParams> = {
       inputs: [
         { name: 'a', dtype: t },
         { name: 'b', dtype: t },
-        ...(p.bias ? [{ name: 'bias', dtype: t }] : []),
+        ...(p.bias !== 'none' ? [{ name: 'bias', dtype: t }] : []),
       ],
       outputs: [{ name: 'c', dtype: t }],
       uniforms: [
@@ -130,7 +131,7 @@ fn tanh_safe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 
     for (var j = 0u; j < 4u; j++) {
       let col = tileCol + lid.x * 4u + j;
       if (col >= u.n) { continue; }
-      var v = acc[i][j]${p.bias ? ' + f32(bias[col])' : ''};
+      var v = acc[i][j]${p.bias === 'none' ? '' : ` + f32(bias[${p.bias}])`};
       c[z * u.m * u.n + row * u.n + col] = ${t}(${ACTIVATION_WGSL[p.activation]('v')});
     }
   }`,
@@ -139,6 +140,6 @@ fn tanh_safe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 
   uniforms: (p) => [p.m, p.n, p.k, p.aBatchStride, p.bBatchStride, Math.ceil(p.n / TILE)],
   workgroups: (p) => [Math.ceil(p.n / TILE), Math.ceil(p.m / TILE), p.batch],
   cpu(p, [a, b, bias], [out]) {
-    matmulCpu(p, a!, b!, p.bias ? bias : undefined, out as Float32Array)
+    matmulCpu(p, a!, b!, p.bias !== 'none' ? bias : undefined, out as Float32Array)
   },
 }

@@ -7,6 +7,7 @@ export {
 export { sum, mean, max, min, argmax, argmin, logsumexp, sumToShape, type Axes, type ReduceOptions } from './reduce.js'
 export { reshape, unsqueeze, squeeze, permute, transpose, slice, concat, pad, type SliceRange } from './layout.js'
 export { matmul, linear, type MatmulOptions } from './matmul.js'
+export { conv2d, maxPool2d, upsampleNearest2d, type Conv2dOptions, type MaxPool2dOptions } from './conv.js'
 export { softmax, logSoftmax, layerNorm, type SoftmaxOptions, type LayerNormOptions } from './normalize.js'
 export { embedding, gather, oneHot } from './embedding.js'
 export { randomUniform, randomNormal, randomGumbel, dropout, type RandomStreamOptions } from './random.js'

@@ -1,4 +1,6 @@
 import { isGradEnabled, record } from '../autograd.js'
+import type { Storage } from '../backend/backend.js'
+import type { Device } from '../device.js'
 import { DTypeError, ShapeError } from '../errors.js'
 import { type Activation, type MatmulParams } from '../kernels/matmul.js'
 import { broadcastShapes, fmt, shapesEqual, sizeOf } from '../shape.js'
@@ -20,7 +22,14 @@ export interface MatmulOptions {
   activation?: Activation
 }
 
-const ACTIVATIONS: Record<Exclude<Activation, 'none'>, (x: Tensor) => Tensor> = { relu, gelu: (x) => gelu(x), quickGelu }
+/** Unfused activations, for when autograd must see them as their own ops. */
+export const ACTIVATIONS: Record<Exclude<Activation, 'none'>, (x: Tensor) => Tensor> = { relu, gelu: (x) => gelu(x), quickGelu }
+
+/** Runs the matmul variant chosen for this adapter; no shape checks, no autograd. */
+export function runMatmul(device: Device, params: MatmulParams, a: Storage, b: Storage, bias: Storage | undefined, out: Storage): void {
+  const kernel = selectMatmulKernel(device, params)
+  device.backend.run(kernel, params, [a, b, ...(bias ? [bias] : [])], [out])
+}
 
 /**
  * Batched matrix product `[..., m, k] · [..., k, n] → [..., m, n]` with NumPy broadcasting of
@@ -56,13 +65,10 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     transB,
     aBatchStride: sizeOf(aa.shape) === m * k ? 0 : m * k,
     bBatchStride: sizeOf(bb.shape) === k * n ? 0 : k * n,
-    bias: !!bias,
+    bias: bias ? 'col' : 'none',
     activation: fused ? activation : 'none',
   }
-  if (out.size > 0) {
-    const kernel = selectMatmulKernel(a.device, params)
-    a.device.backend.run(kernel, params, [aa.storage, bb.storage, ...(bias ? [bias.storage] : [])], [out.storage])
-  }
+  if (out.size > 0) runMatmul(a.device, params, aa.storage, bb.storage, bias?.storage, out.storage)
   if (aa !== a) aa.dispose()
   if (bb !== b) bb.dispose()
 

@@ -1,0 +1,155 @@
+import type { DType } from '../dtype.js'
+import { groupsFor, type Kernel } from '../kernel.js'
+
+/**
+ * Geometry of a 2-D convolution over NCHW input with a [cout, cin, kh, kw] weight (PyTorch
+ * layout). Convolution runs as a matrix product over the "column" matrix of input patches:
+ * `col[n][k][p]` with k = (ci, ky, kx) flattened as the weight's inner dims and p = (oy, ox)
+ * the output pixel, so `out[n] = W[cout, K] · col[n][K, P]` lands directly in NCHW.
+ */
+export interface ConvGeometry {
+  batch: number
+  cin: number
+  h: number
+  w: number
+  kh: number
+  kw: number
+  strideH: number
+  strideW: number
+  padH: number
+  padW: number
+  hout: number
+  wout: number
+}
+
+export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - kernel) / stride) + 1
+}
+
+/** K: rows of the column matrix (one per weight element of an output channel). */
+export const patchSize = (g: ConvGeometry) => g.cin * g.kh * g.kw
+/** P: columns of the column matrix (output pixels per image). */
+export const pixelCount = (g: ConvGeometry) => g.hout * g.wout
+
+const GEOMETRY_UNIFORMS = ['batch', 'cin', 'h', 'w', 'kh', 'kw', 'strideH', 'strideW', 'padH', 'padW', 'hout', 'wout'] as const
+
+function geometryUniforms(g: ConvGeometry): number[] {
+  return GEOMETRY_UNIFORMS.map((f) => g[f])
+}
+
+/** Uniforms are u32 except the paddings, which make input coordinates negative. */
+const geometryUniformDecls = GEOMETRY_UNIFORMS.map((name) => ({ name, type: (name.startsWith('pad') ? 'i32' : 'u32') as 'i32' | 'u32' }))
+
+export interface Im2colParams extends ConvGeometry {
+  dtype: DType
+}
+
+const WG = 256
+
+/** x [N, cin, h, w] → col [N, K, P]; taps that fall in the padding read 0. */
+export const im2colKernel: Kernel<Im2colParams> = {
+  name: 'conv.im2col',
+  key: (p) => p.dtype,
+  shader: (p) => ({
+    inputs: [{ name: 'x', dtype: p.dtype }],
+    outputs: [{ name: 'col', dtype: p.dtype }],
+    uniforms: [...geometryUniformDecls, { name: 'total', type: 'u32' }],
+    workgroupSize: WG,
+    body: `
+  let i = wg * ${WG}u + lidx;
+  if (i >= u.total) { return; }
+  let P = u.hout * u.wout;
+  let taps = u.kh * u.kw;
+  let K = u.cin * taps;
+  let pix = i % P;
+  let k = (i / P) % K;
+  let n = i / (P * K);
+  let ci = k / taps;
+  let ky = (k % taps) / u.kw;
+  let kx = k % u.kw;
+  let iy = i32((pix / u.wout) * u.strideH + ky) - u.padH;
+  let ix = i32((pix % u.wout) * u.strideW + kx) - u.padW;
+  var v = ${p.dtype}(0);
+  if (iy >= 0 && iy < i32(u.h) && ix >= 0 && ix < i32(u.w)) {
+    v = x[((n * u.cin + ci) * u.h + u32(iy)) * u.w + u32(ix)];
+  }
+  col[i] = v;`,
+  }),
+  uniforms: (p) => [...geometryUniforms(p), p.batch * patchSize(p) * pixelCount(p)],
+  workgroups: (p) => groupsFor(p.batch * patchSize(p) * pixelCount(p), WG),
+  cpu(p, [x], [col]) {
+    const P = pixelCount(p)
+    let i = 0
+    for (let n = 0; n < p.batch; n++)
+      for (let ci = 0; ci < p.cin; ci++)
+        for (let ky = 0; ky < p.kh; ky++)
+          for (let kx = 0; kx < p.kw; kx++)
+            for (let pix = 0; pix < P; pix++, i++) {
+              const iy = Math.floor(pix / p.wout) * p.strideH + ky - p.padH
+              const ix = (pix % p.wout) * p.strideW + kx - p.padW
+              col![i] = iy >= 0 && iy < p.h && ix >= 0 && ix < p.w ? x![((n * p.cin + ci) * p.h + iy) * p.w + ix]! : 0
+            }
+  },
+}
+
+/**
+ * The adjoint of im2col: dcol [N, K, P] → dx [N, cin, h, w], each input element summing the
+ * column entries that read it. Written as a gather (one invocation per input element), so
+ * no atomics are needed.
+ */
+export const col2imKernel: Kernel<Im2colParams> = {
+  name: 'conv.col2im',
+  key: (p) => p.dtype,
+  shader: (p) => ({
+    inputs: [{ name: 'col', dtype: p.dtype }],
+    outputs: [{ name: 'dx', dtype: p.dtype }],
+    uniforms: [...geometryUniformDecls, { name: 'total', type: 'u32' }],
+    workgroupSize: WG,
+    body: `
+  let i = wg * ${WG}u + lidx;
+  if (i >= u.total) { return; }
+  let P = u.hout * u.wout;
+  let taps = u.kh * u.kw;
+  let ix = i32(i % u.w);
+  let iy = i32((i / u.w) % u.h);
+  let nc = i / (u.w * u.h);
+  let ci = nc % u.cin;
+  let n = nc / u.cin;
+  let base = (n * u.cin * taps + ci * taps) * P;
+  var acc = 0.0;
+  for (var ky = 0u; ky < u.kh; ky++) {
+    let ty = iy + u.padH - i32(ky);
+    if (ty < 0 || ty % i32(u.strideH) != 0) { continue; }
+    let oy = u32(ty) / u.strideH;
+    if (oy >= u.hout) { continue; }
+    for (var kx = 0u; kx < u.kw; kx++) {
+      let tx = ix + u.padW - i32(kx);
+      if (tx < 0 || tx % i32(u.strideW) != 0) { continue; }
+      let ox = u32(tx) / u.strideW;
+      if (ox >= u.wout) { continue; }
+      acc += f32(col[base + (ky * u.kw + kx) * P + oy * u.wout + ox]);
+    }
+  }
+  dx[i] = ${p.dtype}(acc);`,
+  }),
+  uniforms: (p) => [...geometryUniforms(p), p.batch * p.cin * p.h * p.w],
+  workgroups: (p) => groupsFor(p.batch * p.cin * p.h * p.w, WG),
+  cpu(p, [col], [dx]) {
+    const P = pixelCount(p)
+    const taps = p.kh * p.kw
+    dx!.fill(0)
+    // Scatter form of the same sum (the WGSL gathers); both visit each (input, tap) pair once.
+    let i = 0
+    for (let n = 0; n < p.batch; n++)
+      for (let ci = 0; ci < p.cin; ci++)
+        for (let t = 0; t < taps; t++) {
+          const ky = Math.floor(t / p.kw)
+          const kx = t % p.kw
+          for (let pix = 0; pix < P; pix++, i++) {
+            const iy = Math.floor(pix / p.wout) * p.strideH + ky - p.padH
+            const ix = (pix % p.wout) * p.strideW + kx - p.padW
+            if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) dx![((n * p.cin + ci) * p.h + iy) * p.w + ix]! += col![i]!
+          }
+        }
+  },
+}

@@ -1,0 +1,150 @@
+import { isGradEnabled, record } from '../autograd.js'
+import { DTypeError, ShapeError } from '../errors.js'
+import { col2imKernel, convOutputSize, im2colKernel, patchSize, pixelCount, type ConvGeometry, type Im2colParams } from '../kernels/conv.js'
+import type { Activation, MatmulParams } from '../kernels/matmul.js'
+import { maxPoolBackwardKernel, maxPoolKernel, type MaxPoolParams } from '../kernels/pool.js'
+import { fmt } from '../shape.js'
+import type { Tensor } from '../tensor.js'
+import { emptyTensor } from './creation.js'
+import { broadcastTo } from './elementwise.js'
+import { reshape } from './layout.js'
+import { ACTIVATIONS, matmul, runMatmul } from './matmul.js'
+import { sum } from './reduce.js'
+
+export interface Conv2dOptions {
+  /** Per output channel: shape [cout]. */
+  bias?: Tensor
+  /** One number for both dims, or [h, w]. Default 1. */
+  stride?: number | readonly [number, number]
+  /** Zero padding on each side: one number or [h, w]. Default 0. */
+  padding?: number | readonly [number, number]
+  /** Applied after the bias, fused into the kernel when no gradient is recorded. */
+  activation?: Activation
+}
+
+const pair = (v: number | readonly [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]])
+
+function geometryOf(x: Tensor, weight: Tensor, opts: Conv2dOptions): ConvGeometry {
+  if (x.rank !== 4 || weight.rank !== 4) throw new ShapeError(`conv2d needs x [N, C, H, W] and weight [Cout, Cin, kh, kw], got ${fmt(x.shape)} and ${fmt(weight.shape)}`)
+  const [batch, cin, h, w] = x.shape as [number, number, number, number]
+  const [, wcin, kh, kw] = weight.shape as [number, number, number, number]
+  if (wcin !== cin) throw new ShapeError(`conv2d: x has ${cin} channels but weight ${fmt(weight.shape)} expects ${wcin}`)
+  const [strideH, strideW] = pair(opts.stride ?? 1)
+  const [padH, padW] = pair(opts.padding ?? 0)
+  if (![strideH, strideW].every((s) => Number.isInteger(s) && s >= 1)) throw new ShapeError(`conv2d stride must be a positive integer, got ${opts.stride}`)
+  if (![padH, padW].every((p) => Number.isInteger(p) && p >= 0)) throw new ShapeError(`conv2d padding must be a non-negative integer, got ${opts.padding}`)
+  const hout = convOutputSize(h, kh, strideH, padH)
+  const wout = convOutputSize(w, kw, strideW, padW)
+  if (hout < 1 || wout < 1) throw new ShapeError(`conv2d: kernel ${kh}×${kw} does not fit input ${h}×${w} with padding ${padH},${padW}`)
+  return { batch, cin, h, w, kh, kw, strideH, strideW, padH, padW, hout, wout }
+}
+
+/** A 1×1, stride-1, unpadded convolution reads its input as the column matrix itself. */
+function isPointwise(g: ConvGeometry): boolean {
+  return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0
+}
+
+/** The column matrix [N, K, P] of `x` (x itself, reshaped, for pointwise convolutions). */
+function columns(x: Tensor, g: ConvGeometry): Tensor {
+  if (isPointwise(g)) return reshape(x, [g.batch, g.cin, pixelCount(g)])
+  const col = emptyTensor(x.device, [g.batch, patchSize(g), pixelCount(g)], x.dtype)
+  const params: Im2colParams = { ...g, dtype: x.dtype }
+  if (col.size > 0) x.device.backend.run(im2colKernel, params, [x.storage], [col.storage])
+  return col
+}
+
+/** Sums column-matrix gradients back onto the input positions they were read from. */
+function fromColumns(dcol: Tensor, g: ConvGeometry): Tensor {
+  if (isPointwise(g)) return reshape(dcol, [g.batch, g.cin, g.h, g.w])
+  const dx = emptyTensor(dcol.device, [g.batch, g.cin, g.h, g.w], dcol.dtype)
+  if (dx.size > 0) dcol.device.backend.run(col2imKernel, { ...g, dtype: dcol.dtype }, [dcol.storage], [dx.storage])
+  return dx
+}
+
+/**
+ * 2-D cross-correlation (PyTorch's conv2d) of NCHW `x` with `weight` [cout, cin, kh, kw]:
+ * out[n] = W[cout, cin·kh·kw] · im2col(x[n]), computed by the matmul variant chosen for the
+ * adapter, so convolution inherits its speed.
+ */
+export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const { bias, activation = 'none' } = opts
+  if (x.dtype !== weight.dtype || (x.dtype !== 'f32' && x.dtype !== 'f16')) throw new DTypeError(`conv2d needs two f32 (or f16) tensors, got ${x.dtype} and ${weight.dtype}`)
+  const g = geometryOf(x, weight, opts)
+  const cout = weight.shape[0]!
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new ShapeError(`conv2d bias must have shape [${cout}], got ${fmt(bias.shape)}`)
+  const K = patchSize(g)
+  const P = pixelCount(g)
+  const fused = activation !== 'none' && !(isGradEnabled() && (x.requiresGrad || weight.requiresGrad || !!bias?.requiresGrad))
+  const out = emptyTensor(x.device, [g.batch, cout, g.hout, g.wout], x.dtype)
+  if (out.size > 0) {
+    const col = columns(x, g)
+    const params: MatmulParams = {
+      dtype: x.dtype,
+      batch: g.batch,
+      m: cout,
+      n: P,
+      k: K,
+      transA: false,
+      transB: false,
+      aBatchStride: 0,
+      bBatchStride: K * P,
+      bias: bias ? 'row' : 'none',
+      activation: fused ? activation : 'none',
+    }
+    runMatmul(x.device, params, weight.storage, col.storage, bias?.storage, out.storage)
+    col.dispose()
+  }
+
+  record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], (grad) => {
+    const g3 = reshape(grad, [g.batch, cout, P])
+    const w2 = reshape(weight, [cout, K])
+    const grads: (Tensor | null)[] = [null, null]
+    if (x.requiresGrad) grads[0] = fromColumns(matmul(w2, g3, { transA: true }), g)
+    if (weight.requiresGrad) {
+      // Recomputed rather than saved: the column matrix is kh·kw times the input's size.
+      const col = columns(x, g)
+      grads[1] = reshape(sum(matmul(g3, col, { transB: true }), 0), weight.shape)
+    }
+    if (bias) grads.push(bias.requiresGrad ? sum(grad, [0, 2, 3]) : null)
+    return grads
+  })
+  return activation !== 'none' && !fused ? ACTIVATIONS[activation](out) : out
+}
+
+export interface MaxPool2dOptions {
+  kernel: number
+  /** Default: the kernel size (non-overlapping windows). */
+  stride?: number
+}
+
+/** Max over k×k windows of NCHW `x` (no padding); the gradient goes to the first maximum. */
+export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
+  const { kernel, stride = kernel } = opts
+  if (x.rank !== 4) throw new ShapeError(`maxPool2d needs x [N, C, H, W], got ${fmt(x.shape)}`)
+  if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new DTypeError(`maxPool2d needs an f32 (or f16) tensor, got ${x.dtype}`)
+  if (![kernel, stride].every((v) => Number.isInteger(v) && v >= 1)) throw new ShapeError(`maxPool2d kernel and stride must be positive integers, got ${kernel}, ${stride}`)
+  const [n, c, h, w] = x.shape as [number, number, number, number]
+  if (kernel > h || kernel > w) throw new ShapeError(`maxPool2d: kernel ${kernel} does not fit input ${h}×${w}`)
+  const p: MaxPoolParams = { dtype: x.dtype, planes: n * c, h, w, kernel, stride, hout: convOutputSize(h, kernel, stride, 0), wout: convOutputSize(w, kernel, stride, 0) }
+  const y = emptyTensor(x.device, [n, c, p.hout, p.wout], x.dtype)
+  const idx = emptyTensor(x.device, y.shape, 'i32')
+  if (y.size > 0) x.device.backend.run(maxPoolKernel, p, [x.storage], [y.storage, idx.storage])
+  record(y, 'maxPool2d', [x], (g) => {
+    const dx = emptyTensor(x.device, x.shape, g.dtype)
+    if (dx.size > 0) x.device.backend.run(maxPoolBackwardKernel, p, [g.storage, idx.storage], [dx.storage])
+    return [dx]
+  })
+  if (!y.requiresGrad) idx.dispose()
+  return y
+}
+
+/** Nearest-neighbour upsampling of NCHW `x` by an integer factor; backward sums each block. */
+export function upsampleNearest2d(x: Tensor, scale: number): Tensor {
+  if (x.rank !== 4) throw new ShapeError(`upsampleNearest2d needs x [N, C, H, W], got ${fmt(x.shape)}`)
+  if (!Number.isInteger(scale) || scale < 1) throw new ShapeError(`upsampleNearest2d scale must be a positive integer, got ${scale}`)
+  const [n, c, h, w] = x.shape as [number, number, number, number]
+  // A broadcast over two inserted unit dims is exactly the block copy; its autograd (sum
+  // back to the unit dims) is exactly the block sum.
+  const blocks = broadcastTo(reshape(x, [n, c, h, 1, w, 1]), [n, c, h, scale, w, scale])
+  return reshape(blocks, [n, c, h * scale, w * scale])
+}
