@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ops, ShapeError, type Device, type Tensor } from '../src/index.js'
-import { compareBackends, cpuDevice, expectClose, randomArray, randomInts } from './helpers.js'
+import { compareBackends, cpuDevice, expectClose, gpuDevice, randomArray, randomInts } from './helpers.js'
 import { compareBackendGrads, gradcheck } from './gradcheck.js'
 
 const [B, H, T, S] = [2, 3, 5, 37]
@@ -46,6 +46,15 @@ describe('softmax / logSoftmax', () => {
       ops.logSoftmax(d.tensor(randomArray(4, 6), [4, 1])),
       ops.softmax(d.tensor(randomArray(70000 * 3, 7), [70000, 3])),
     ], { rtol: 1e-5, atol: 1e-6 })
+  })
+
+  it('f16 storage with an f32 additive mask', async () => {
+    if (!(await gpuDevice()).backend.supportsF16) return
+    await compareBackends((d) => {
+      const x = d.tensor(randomArray(T * S, 13, -4, 4), [T, S], { dtype: 'f16' })
+      const mask = d.tensor(randomArray(T * S, 14, -2, 0), [T, S])
+      return [ops.softmax(x, { mask }), ops.logSoftmax(x), ops.layerNorm(x)]
+    }, { rtol: 2e-3, atol: 2e-3 })
   })
 
   it('rejects a mask that does not broadcast', async () => {
