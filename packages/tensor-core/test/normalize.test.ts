@@ -15,16 +15,18 @@ function causalKeep(): Int32Array {
 }
 
 describe('softmax / logSoftmax', () => {
-  it('match the CPU with no mask, additive f32 masks and i32/u32 keep-masks broadcast over [B, H, T, S]', async () => {
+  it('match the CPU with no mask, additive f32 masks (incl. -inf) and i32/u32 keep-masks broadcast over [B, H, T, S]', async () => {
     await compareBackends((d) => {
       const x = d.tensor(randomArray(B * H * T * S, 1, -6, 6), [B, H, T, S])
       const keepI = d.tensor(causalKeep(), [T, S])
       const keepU = d.tensor(Uint32Array.from(causalKeep()), [1, 1, T, S])
       const add = d.tensor(randomArray(T * S, 2, -3, 0), [T, S])
       const perHead = d.tensor(randomInts(H * S, 3, 0, 2), [H, 1, S])
+      // The usual additive causal mask: -inf where excluded, incl. the fully masked row 1.
+      const negInf = d.tensor(Float32Array.from(causalKeep(), (k) => (k ? 0 : -Infinity)), [T, S])
       return [false, true].flatMap((log) => {
         const f = log ? ops.logSoftmax : ops.softmax
-        return [f(x), f(x, { mask: keepI }), f(x, { mask: keepU }), f(x, { mask: add }), f(x, { mask: perHead })]
+        return [f(x), f(x, { mask: keepI }), f(x, { mask: keepU }), f(x, { mask: add }), f(x, { mask: perHead }), f(x, { mask: negInf })]
       })
     }, { rtol: 1e-5, atol: 1e-6 })
   })
