@@ -25,7 +25,7 @@ function rowsOf(name: string, x: Tensor): { rows: number; n: number } {
 
 /**
  * The k largest values along the last dim, sorted descending (ties: lower index first),
- * and their i32 indices. Gradients flow to the picked positions of x. NaNs are not ranked.
+ * and their i32 indices. Gradients flow to the picked positions of x. Rows must not hold NaN.
  */
 export function topK(x: Tensor, k: number): { values: Tensor; indices: Tensor } {
   const { rows, n } = rowsOf('topK', x)
