@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ops, ShapeError, type Device, type Tensor } from '../src/index.js'
-import { compareBackends, cpuDevice, expectClose, randomArray, randomInts } from './helpers.js'
+import { compareBackends, cpuDevice, expectClose, gpuDevice, randomArray, randomInts } from './helpers.js'
 import { compareBackendGrads, gradcheck } from './gradcheck.js'
 
 const [B, H, T, S] = [2, 3, 5, 37]
@@ -15,16 +15,18 @@ function causalKeep(): Int32Array {
 }
 
 describe('softmax / logSoftmax', () => {
-  it('match the CPU with no mask, additive f32 masks and i32/u32 keep-masks broadcast over [B, H, T, S]', async () => {
+  it('match the CPU with no mask, additive f32 masks (incl. -inf) and i32/u32 keep-masks broadcast over [B, H, T, S]', async () => {
     await compareBackends((d) => {
       const x = d.tensor(randomArray(B * H * T * S, 1, -6, 6), [B, H, T, S])
       const keepI = d.tensor(causalKeep(), [T, S])
       const keepU = d.tensor(Uint32Array.from(causalKeep()), [1, 1, T, S])
       const add = d.tensor(randomArray(T * S, 2, -3, 0), [T, S])
       const perHead = d.tensor(randomInts(H * S, 3, 0, 2), [H, 1, S])
+      // The usual additive causal mask: -inf where excluded, incl. the fully masked row 1.
+      const negInf = d.tensor(Float32Array.from(causalKeep(), (k) => (k ? 0 : -Infinity)), [T, S])
       return [false, true].flatMap((log) => {
         const f = log ? ops.logSoftmax : ops.softmax
-        return [f(x), f(x, { mask: keepI }), f(x, { mask: keepU }), f(x, { mask: add }), f(x, { mask: perHead })]
+        return [f(x), f(x, { mask: keepI }), f(x, { mask: keepU }), f(x, { mask: add }), f(x, { mask: perHead }), f(x, { mask: negInf })]
       })
     }, { rtol: 1e-5, atol: 1e-6 })
   })
@@ -46,6 +48,15 @@ describe('softmax / logSoftmax', () => {
       ops.logSoftmax(d.tensor(randomArray(4, 6), [4, 1])),
       ops.softmax(d.tensor(randomArray(70000 * 3, 7), [70000, 3])),
     ], { rtol: 1e-5, atol: 1e-6 })
+  })
+
+  it('f16 storage with an f32 additive mask', async () => {
+    if (!(await gpuDevice()).backend.supportsF16) return
+    await compareBackends((d) => {
+      const x = d.tensor(randomArray(T * S, 13, -4, 4), [T, S], { dtype: 'f16' })
+      const mask = d.tensor(randomArray(T * S, 14, -2, 0), [T, S])
+      return [ops.softmax(x, { mask }), ops.logSoftmax(x), ops.layerNorm(x)]
+    }, { rtol: 2e-3, atol: 2e-3 })
   })
 
   it('rejects a mask that does not broadcast', async () => {
@@ -72,6 +83,9 @@ describe('softmax / logSoftmax', () => {
         throw new Error(`${name}: ${(err as Error).message}`)
       }
     }
+    // Masked log-probabilities are the lowest float: finite differences of Σ y ⊙ w drown in
+    // them, so the bool-masked logSoftmax is checked against PyTorch (fixtures) and here across backends.
+    await compareBackendGrads([{ shape: [2, 3, 4] }], ([x], d) => ops.logSoftmax(x!, { mask: mask(d) }))
   })
 })
 

@@ -60,13 +60,14 @@ describe('reductions: WebGPU vs CPU', () => {
     }, { rtol: 1e-5, atol: 1e-5 })
   })
 
-  it('rows longer than the workgroup, rows of length 1, empty tensors and more than 65535 rows', async () => {
+  it('rows longer than the workgroup, rows of length 1, empty tensors, more than 65535 rows, infinite rows', async () => {
     await compareBackends((d) => {
       const long = d.tensor(randomArray(3 * 1000, 6, -5, 5), [3, 1000])
       const single = d.tensor(randomArray(9, 7), [9, 1])
       const empty = d.tensor(new Float32Array(0), [0, 4])
       const manyRows = d.tensor(randomArray(70000 * 3, 8), [70000, 3])
       const negInf = d.tensor(Float32Array.from([-Infinity, -Infinity, 1, -Infinity]), [2, 2])
+      const posInf = d.tensor(Float32Array.from([Infinity, Infinity, 1, Infinity]), [2, 2])
       return [
         ...VALUE_OPS.map((op) => ops[op](long, 1)),
         ops.argmax(long, 1),
@@ -82,8 +83,23 @@ describe('reductions: WebGPU vs CPU', () => {
         ops.sum(manyRows, 1),
         ops.max(manyRows, 1),
         ops.logsumexp(negInf, 1),
+        ops.logsumexp(negInf, 0),
+        ops.max(negInf, 1),
+        ops.max(negInf, 0),
+        ops.argmax(negInf, 1),
+        ops.min(posInf, 1),
+        ops.min(posInf, 0),
+        ops.argmin(posInf, 0),
       ]
     }, { rtol: 1e-5, atol: 1e-4 })
+  })
+
+  it('f16 storage (accumulates in f32)', async () => {
+    if (!(await gpuDevice()).backend.supportsF16) return
+    await compareBackends((d) => {
+      const x = d.tensor(randomArray(4 * 300, 9, -2, 2), [4, 300], { dtype: 'f16' })
+      return [ops.sum(x, 1), ops.mean(x, 0), ops.max(x, 1), ops.argmin(x, 1), ops.logsumexp(x, 1)]
+    }, { rtol: 2e-3, atol: 2e-2 })
   })
 
   it('rejects bad axes', async () => {
