@@ -141,3 +141,14 @@ describe('reduction gradients', () => {
     expect(Array.from(await x.grad!.read())).toEqual([0, 0.5, 0.5, 0])
   })
 })
+
+describe('sumToShape', () => {
+  it('is differentiable (sums broadcast dims; its gradient broadcasts back)', async () => {
+    const d = await cpuDevice()
+    const x = d.tensor(Float32Array.from({ length: 12 }, (_, i) => i), [2, 3, 2], { requiresGrad: true })
+    const y = ops.sumToShape(x, [3, 1])
+    expect([...(await y.read())]).toEqual([0 + 1 + 6 + 7, 2 + 3 + 8 + 9, 4 + 5 + 10 + 11])
+    ops.sum(ops.mul(y, d.tensor(new Float32Array([1, 2, 3]), [3, 1]))).backward()
+    expect([...(await x.grad!.read())]).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3])
+  })
+})

@@ -1,7 +1,7 @@
 import type { DType } from '../dtype.js'
 import { groupsFor, type Kernel } from '../kernel.js'
 
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp'
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp'
 
 /** Reduction of the middle axis of an [outer, n, inner] view. */
 export interface ReduceParams {
@@ -57,7 +57,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
     ]
     const io = { inputs: [{ name: 'x', dtype: p.dtype }], outputs: [{ name: 'out', dtype: outDtype }], uniforms }
     const finish = (acc: string, idx: string) =>
-      isArg(p.op) ? `i32(${idx})` : p.op === 'mean' ? `${outDtype}(${acc} / f32(u.n))` : `${outDtype}(${acc})`
+      isArg(p.op) ? `i32(${idx})` : `${outDtype}(${acc})`
     if (p.inner !== 1) {
       const loop =
         p.op === 'logsumexp'
@@ -142,11 +142,11 @@ export const reduceKernel: Kernel<ReduceParams> = {
         }
         for (let k = 0; k < p.n; k++) {
           const v = x![base + k * p.inner]!
-          if (p.op === 'sum' || p.op === 'mean') acc += v
+          if (p.op === 'sum') acc += v
           else if ((p.op === 'max' || p.op === 'argmax') && (v > acc || k === 0)) [acc, best] = [v, k]
           else if ((p.op === 'min' || p.op === 'argmin') && (v < acc || k === 0)) [acc, best] = [v, k]
         }
-        out![o * p.inner + i] = isArg(p.op) ? best : p.op === 'mean' ? acc / p.n : acc
+        out![o * p.inner + i] = isArg(p.op) ? best : acc
       }
     }
   },

@@ -181,7 +181,10 @@ function unary(op: ElementwiseOp, x: Tensor, grad?: (x: Tensor, y: Tensor, g: Te
   return y
 }
 
-export const neg = (x: Tensor): Tensor => unary(FORMULAS.neg, x, (_x, _y, g) => neg(g))
+export const neg = (x: Tensor): Tensor => {
+  if (x.dtype === 'u32') throw new DTypeError('neg of a u32 tensor has no meaning; cast to i32 or f32 first')
+  return unary(FORMULAS.neg, x, (_x, _y, g) => neg(g))
+}
 export const exp = (x: Tensor): Tensor => unary(FORMULAS.exp, x, (_x, y, g) => mul(g, y))
 export const log = (x: Tensor): Tensor => unary(FORMULAS.log, x, (x, _y, g) => div(g, x))
 export const sqrt = (x: Tensor): Tensor => unary(FORMULAS.sqrt, x, (_x, y, g) => div(mul(g, 0.5), y))

@@ -131,7 +131,9 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   const lead = g.rank - shape.length
   const axes: number[] = []
   for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i)
-  const summed = axes.length ? reduceRaw(g, 'sum', axes) : g
-  return reshape(summed, shape)
+  if (!axes.length) return reshape(g, shape)
+  const summed = view(reduceRaw(g, 'sum', axes), shape)
+  record(summed, 'sumToShape', [g], (up) => [broadcastTo(reshape(up, keptShape(g.shape, axes)), g.shape)])
+  return summed
 }
 
