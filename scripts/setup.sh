@@ -31,14 +31,20 @@ SRC
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
 fi
 
-# 2. PyTorch (CPU) from Debian, only with --with-torch: the oracle of the fixture scripts and
+# 2. Debian's Chromium drives the browser tests (playwright-core, never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+# 3. PyTorch (CPU) from Debian, only with --with-torch: the oracle of the fixture scripts and
 #    the benchmarks' peer. Tests read committed fixtures and never need it.
 if [ "${1:-}" = "--with-torch" ] && ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
   apt_update_once
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-numpy >/dev/null
 fi
 
-# 3. pnpm 9 via npm (corepack fails on this machine).
+# 4. pnpm 9 via npm (corepack fails on this machine).
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != "9" ]; then
   npm install -g pnpm@9 >/dev/null
 fi

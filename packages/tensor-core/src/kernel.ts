@@ -27,6 +27,16 @@ export interface BufferBinding {
   name: string
   dtype: DType
   /** Outputs may be read too (accumulating kernels); inputs are always read-only. */
+  /**
+   * A 2-D rgba32float texture (from `Backend.allocTexture`) instead of a buffer: an input is
+   * read with `textureLoad(name, coord, 0)`, an output written with `textureStore`. Software
+   * adapters vectorise texel loads across invocations where per-invocation buffer loads
+   * become scalar loops. On the CPU backend a texture is a Float32Array of w·h·4 (row-major
+   * texels), so a kernel's `cpu` reads it like any array.
+   */
+  texture?: true
+  /** Bind a buffer as `array<vec4<dtype>>`: one 16-byte load per element. */
+  vec4?: true
 }
 
 /** What a kernel's WGSL needs; `emitWgsl` turns it into a module with consistent bindings. */
@@ -53,8 +63,16 @@ export function emitWgsl(spec: ShaderSpec): string {
   lines.push(`struct Uniforms { ${uniformFields.map((f) => `${f.name}: ${f.type},`).join(' ')} }`)
   lines.push('@group(0) @binding(0) var<uniform> u: Uniforms;')
   let binding = 1
-  for (const b of spec.inputs) lines.push(`@group(0) @binding(${binding++}) var<storage, read> ${b.name}: array<${b.dtype}>;`)
-  for (const b of spec.outputs) lines.push(`@group(0) @binding(${binding++}) var<storage, read_write> ${b.name}: array<${b.dtype}>;`)
+  for (const b of spec.inputs) {
+    const type = b.texture ? 'texture_2d<f32>' : `array<${b.vec4 ? `vec4<${b.dtype}>` : b.dtype}>`
+    lines.push(`@group(0) @binding(${binding++}) var${b.texture ? '' : '<storage, read>'} ${b.name}: ${type};`)
+  }
+  for (const b of spec.outputs) {
+    const decl = b.texture
+      ? `var ${b.name}: texture_storage_2d<rgba32float, write>`
+      : `var<storage, read_write> ${b.name}: array<${b.vec4 ? `vec4<${b.dtype}>` : b.dtype}>`
+    lines.push(`@group(0) @binding(${binding++}) ${decl};`)
+  }
   if (spec.module) lines.push(spec.module)
   const ws = typeof spec.workgroupSize === 'number' ? [spec.workgroupSize, 1, 1] : spec.workgroupSize
   lines.push(`@compute @workgroup_size(${ws.join(', ')})

@@ -28,14 +28,20 @@ describe('embedding', () => {
     expect(gw.subarray(0, 4).every((v) => v === 0)).toBe(true)
     await gradcheck([{ shape: [7, 3] }], ([w], d) => ops.embedding(d.tensor(Int32Array.from([6, 0, 2, 6, 6]), [5]), w!))
     await compareBackendGrads([{ shape: [50, 9] }], ([w], d) => ops.embedding(d.tensor(randomInts(300, 4, 0, 50), [3, 100]), w!))
+    // One id everywhere (one long chain) and ids spanning more positions than a workgroup.
+    await compareBackendGrads([{ shape: [3, 5] }], ([w], d) => ops.embedding(d.tensor(new Int32Array(700).fill(2), [700]), w!))
+    await compareBackendGrads([{ shape: [400, 3] }], ([w], d) => ops.embedding(d.tensor(randomInts(1000, 5, 0, 400), [1000]), w!))
   })
 
   it('out-of-range ids throw on the CPU and give zero rows on WebGPU', async () => {
     const [cpu, gpu] = [await cpuDevice(), await gpuDevice()]
     const ids = Int32Array.from([1, 9, -1])
     expect(() => ops.embedding(cpu.tensor(ids, [3]), cpu.tensor(randomArray(8, 1), [4, 2]))).toThrow(/index 9 is out of range \[0, 4\)/)
-    const y = await ops.embedding(gpu.tensor(ids, [3]), gpu.tensor(randomArray(8, 1), [4, 2])).read()
-    expect(Array.from(y.subarray(2))).toEqual([0, 0, 0, 0])
+    const w = gpu.tensor(randomArray(8, 1), [4, 2], { requiresGrad: true })
+    const y = ops.embedding(gpu.tensor(ids, [3]), w)
+    expect(Array.from((await y.read()).subarray(2))).toEqual([0, 0, 0, 0])
+    y.backward(gpu.tensor(new Float32Array(6).fill(1), [3, 2]))
+    expect(Array.from(await w.grad!.read())).toEqual([0, 0, 1, 1, 0, 0, 0, 0])
   })
 
   it('checks dtypes and shapes', async () => {

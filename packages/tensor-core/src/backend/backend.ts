@@ -34,6 +34,13 @@ export interface Backend {
   readonly adapter: AdapterSummary
   readonly supportsF16: boolean
   alloc(dtype: DType, size: number): Storage
+  /**
+   * Scratch rgba32float texture of at least width×height texels for kernels that bind
+   * textures (see `BufferBinding.texture`); freed with `release` like any storage.
+   */
+  allocTexture(width: number, height: number): Storage
+  /** Largest width or height `allocTexture` accepts. */
+  readonly maxTextureDimension2D: number
   /** Copies host data in; ordered before any later `run` that reads the storage. */
   write(storage: Storage, data: HostArray): void
   read(storage: Storage): Promise<HostArray>

@@ -34,6 +34,13 @@ export class CpuBackend implements Backend {
     return new CpuStorage(dtype, size, allocHost(dtype, size))
   }
 
+  readonly maxTextureDimension2D = 1 << 16
+
+  /** Texels are four consecutive floats, rows of `width` texels. */
+  allocTexture(width: number, height: number): CpuStorage {
+    return this.alloc('f32', width * height * 4)
+  }
+
   write(storage: Storage, data: HostArray): void {
     const s = storage as CpuStorage
     s.data.set(data)

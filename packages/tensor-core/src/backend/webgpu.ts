@@ -3,6 +3,7 @@ import { AdapterError, TesseraError } from '../errors.js'
 import { emitWgsl, type Kernel, type ShaderSpec } from '../kernel.js'
 import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
 import { BufferPool } from './buffer-pool.js'
+import { TexturePool } from './texture-pool.js'
 import { loadGpu, NO_ADAPTER_HELP, releaseGpu, yieldMainThreadToWorkers } from './dawn.js'
 
 export class GpuStorage implements Storage {
@@ -13,7 +14,31 @@ export class GpuStorage implements Storage {
   ) {}
 }
 
+/** A scratch texture from `allocTexture`; `size` counts floats (4 per texel). */
+export class GpuTextureStorage implements Storage {
+  readonly dtype = 'f32'
+  readonly size: number
+  readonly view: GPUTextureView
+  constructor(readonly texture: GPUTexture) {
+    this.size = texture.width * texture.height * 4
+    this.view = texture.createView()
+  }
+}
+
+/** Bind groups are cached per (pipeline, bound resources); past this many the cache restarts. */
+const BIND_GROUP_CACHE_SIZE = 4096
+
+/** Stable small ids for GPU objects, to key the bind group cache. */
+const resourceIds = new WeakMap<object, number>()
+let nextResourceId = 0
+function resourceId(o: object): number {
+  let id = resourceIds.get(o)
+  if (id === undefined) resourceIds.set(o, (id = nextResourceId++))
+  return id
+}
+
 interface CompiledKernel {
+  id: number
   pipeline: GPUComputePipeline
   layout: GPUBindGroupLayout
   /** Bytes of the uniform block, rounded to 16. */
@@ -50,6 +75,14 @@ const UNIFORM_ARENA_BYTES = 1 << 16
 export class WebGpuBackend implements Backend {
   readonly supportsF16: boolean
   private readonly pool: BufferPool
+  private readonly textures: TexturePool
+  readonly maxTextureDimension2D: number
+  /**
+   * Bind groups by pipeline and resources. Pooled buffers come back under the same GPUBuffer,
+   * so a loop over the same shapes rebinds the same objects; creating a bind group was the
+   * largest per-dispatch cost on Dawn.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>()
   private readonly pipelines = new Map<string, CompiledKernel>()
   private encoder: GPUCommandEncoder | null = null
   private pass: GPUComputePassEncoder | null = null
@@ -90,6 +123,8 @@ export class WebGpuBackend implements Backend {
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       opts.maxPooledBytes ?? 1 << 30,
     )
+    this.textures = new TexturePool(device)
+    this.maxTextureDimension2D = device.limits.maxTextureDimension2D
     this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`
@@ -116,6 +151,7 @@ export class WebGpuBackend implements Backend {
         maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
         maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
         maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
+        maxTextureDimension2D: limits.maxTextureDimension2D,
         minUniformBufferOffsetAlignment: limits.minUniformBufferOffsetAlignment,
       },
     })
@@ -138,6 +174,11 @@ export class WebGpuBackend implements Backend {
     // Buffers are whole 4-byte words (f16 pairs share one) and never zero-sized.
     const bytes = Math.max(16, Math.ceil((size * byteSize(dtype)) / 4) * 4)
     return new GpuStorage(dtype, size, this.pool.acquire(bytes))
+  }
+
+  allocTexture(width: number, height: number): GpuTextureStorage {
+    this.checkAlive()
+    return new GpuTextureStorage(this.textures.acquire(width, height, this.maxTextureDimension2D))
   }
 
   write(storage: Storage, data: HostArray): void {
@@ -196,14 +237,8 @@ export class WebGpuBackend implements Backend {
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return
     const compiled = this.compile(kernel, params)
     const offset = this.packUniforms(compiled, kernel.uniforms(params))
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: compiled.uniformBytes } }]
-    let binding = 1
-    for (const s of inputs) entries.push({ binding: binding++, resource: { buffer: (s as GpuStorage).buffer } })
-    for (const s of outputs) {
-      entries.push({ binding: binding++, resource: { buffer: (s as GpuStorage).buffer } })
-      this.pendingWrites.add((s as GpuStorage).buffer)
-    }
-    const bindGroup = this.device.createBindGroup({ layout: compiled.layout, entries })
+    const bindGroup = this.bindGroupFor(compiled, [...inputs, ...outputs] as (GpuStorage | GpuTextureStorage)[])
+    for (const s of outputs) if (s instanceof GpuStorage) this.pendingWrites.add(s.buffer)
     const pass = this.ensurePass()
     pass.setPipeline(compiled.pipeline)
     pass.setBindGroup(0, bindGroup, [offset])
@@ -213,7 +248,8 @@ export class WebGpuBackend implements Backend {
 
   release(storage: Storage): void {
     if (this.destroyed) return
-    this.pool.release((storage as GpuStorage).buffer)
+    if (storage instanceof GpuTextureStorage) this.textures.release(storage.texture)
+    else this.pool.release((storage as GpuStorage).buffer)
   }
 
   flush(): void {
@@ -226,6 +262,7 @@ export class WebGpuBackend implements Backend {
     this.dispatches = 0
     this.arenaUsed = 0
     this.pool.onSubmit()
+    this.textures.onSubmit()
   }
 
   async sync(): Promise<void> {
@@ -244,9 +281,16 @@ export class WebGpuBackend implements Backend {
     this.flush()
     this.destroyed = true
     this.pool.destroy()
+    this.textures.destroy()
+    this.bindGroups.clear()
     this.arena.destroy()
     this.device.destroy()
     releaseGpu(this.gpu)
+  }
+
+  /** Compiled pipelines so far (sizes travel as uniforms, so this grows with variants only). */
+  get pipelineCount(): number {
+    return this.pipelines.size
   }
 
   /** WGSL of a kernel for given params, as the backend would compile it. */
@@ -292,13 +336,17 @@ export class WebGpuBackend implements Backend {
     if (cached) return cached
     const spec = kernel.shader(params)
     const code = emitWgsl(spec)
-    const storageEntries = (n: number, type: GPUBufferBindingType, start: number): GPUBindGroupLayoutEntry[] =>
-      Array.from({ length: n }, (_, i) => ({ binding: start + i, visibility: GPUShaderStage.COMPUTE, buffer: { type } }))
+    const entry = (b: ShaderSpec['inputs'][number], binding: number, output: boolean): GPUBindGroupLayoutEntry => {
+      const visibility = GPUShaderStage.COMPUTE
+      if (!b.texture) return { binding, visibility, buffer: { type: output ? 'storage' : 'read-only-storage' } }
+      if (output) return { binding, visibility, storageTexture: { access: 'write-only', format: 'rgba32float' } }
+      return { binding, visibility, texture: { sampleType: 'unfilterable-float' } }
+    }
     const layout = this.device.createBindGroupLayout({
       entries: [
         { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
-        ...storageEntries(spec.inputs.length, 'read-only-storage', 1),
-        ...storageEntries(spec.outputs.length, 'storage', 1 + spec.inputs.length),
+        ...spec.inputs.map((b, i) => entry(b, 1 + i, false)),
+        ...spec.outputs.map((b, i) => entry(b, 1 + spec.inputs.length + i, true)),
       ],
     })
     this.device.pushErrorScope('validation')
@@ -314,9 +362,23 @@ export class WebGpuBackend implements Backend {
       }),
     )
     const uniformBytes = Math.max(16, Math.ceil((Math.max(1, spec.uniforms.length) * 4) / 16) * 16)
-    const compiled = { pipeline, layout, uniformBytes, uniformTypes: spec.uniforms }
+    const compiled = { id: this.pipelines.size, pipeline, layout, uniformBytes, uniformTypes: spec.uniforms }
     this.pipelines.set(key, compiled)
     return compiled
+  }
+
+  private bindGroupFor(compiled: CompiledKernel, resources: (GpuStorage | GpuTextureStorage)[]): GPUBindGroup {
+    const objects = resources.map((r) => (r instanceof GpuTextureStorage ? r.texture : r.buffer))
+    const key = `${compiled.id}:${objects.map(resourceId).join(',')}`
+    let group = this.bindGroups.get(key)
+    if (!group) {
+      if (this.bindGroups.size >= BIND_GROUP_CACHE_SIZE) this.bindGroups.clear()
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: compiled.uniformBytes } }]
+      resources.forEach((r, i) => entries.push({ binding: 1 + i, resource: r instanceof GpuTextureStorage ? r.view : { buffer: r.buffer } }))
+      group = this.device.createBindGroup({ layout: compiled.layout, entries })
+      this.bindGroups.set(key, group)
+    }
+    return group
   }
 
   private packUniforms(compiled: CompiledKernel, values: number[]): number {

@@ -46,6 +46,44 @@ export interface Im2colParams extends ConvGeometry {
 
 const WG = 256
 
+/** WGSL names and types of the geometry uniforms; kernels that gather patches declare them. */
+export const GEOMETRY_UNIFORM_DECLS = geometryUniformDecls
+export { geometryUniforms }
+
+/**
+ * WGSL function `fn name(n, k, pix) -> f32`: element (k, pix) of image n's column matrix,
+ * read from the NCHW buffer `buffer`, 0 in the padding. Needs the geometry uniforms.
+ * Shared by explicit im2col and by matmuls that gather their B operand from an image.
+ */
+export function im2colLoadWgsl(name: string, buffer: string): string {
+  return `
+fn ${name}(n: u32, k: u32, pix: u32) -> f32 {
+  let taps = u.kh * u.kw;
+  let ci = k / taps;
+  let ky = (k % taps) / u.kw;
+  let kx = k % u.kw;
+  let iy = i32((pix / u.wout) * u.strideH + ky) - u.padH;
+  let ix = i32((pix % u.wout) * u.strideW + kx) - u.padW;
+  if (iy < 0 || iy >= i32(u.h) || ix < 0 || ix >= i32(u.w)) { return 0.0; }
+  return f32(${buffer}[((n * u.cin + ci) * u.h + u32(iy)) * u.w + u32(ix)]);
+}`
+}
+
+/** CPU twin of `im2colLoadWgsl`: the column matrix [N, K, P] of NCHW `x`. */
+export function im2colCpu(g: ConvGeometry, x: ArrayLike<number>, col: { [i: number]: number }): void {
+  const P = pixelCount(g)
+  let i = 0
+  for (let n = 0; n < g.batch; n++)
+    for (let ci = 0; ci < g.cin; ci++)
+      for (let ky = 0; ky < g.kh; ky++)
+        for (let kx = 0; kx < g.kw; kx++)
+          for (let pix = 0; pix < P; pix++, i++) {
+            const iy = Math.floor(pix / g.wout) * g.strideH + ky - g.padH
+            const ix = (pix % g.wout) * g.strideW + kx - g.padW
+            col[i] = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? x[((n * g.cin + ci) * g.h + iy) * g.w + ix]! : 0
+          }
+}
+
 /** x [N, cin, h, w] → col [N, K, P]; taps that fall in the padding read 0. */
 export const im2colKernel: Kernel<Im2colParams> = {
   name: 'conv.im2col',
@@ -55,40 +93,18 @@ export const im2colKernel: Kernel<Im2colParams> = {
     outputs: [{ name: 'col', dtype: p.dtype }],
     uniforms: [...geometryUniformDecls, { name: 'total', type: 'u32' }],
     workgroupSize: WG,
+    module: im2colLoadWgsl('imagePatch', 'x'),
     body: `
   let i = wg * ${WG}u + lidx;
   if (i >= u.total) { return; }
   let P = u.hout * u.wout;
-  let taps = u.kh * u.kw;
-  let K = u.cin * taps;
-  let pix = i % P;
-  let k = (i / P) % K;
-  let n = i / (P * K);
-  let ci = k / taps;
-  let ky = (k % taps) / u.kw;
-  let kx = k % u.kw;
-  let iy = i32((pix / u.wout) * u.strideH + ky) - u.padH;
-  let ix = i32((pix % u.wout) * u.strideW + kx) - u.padW;
-  var v = ${p.dtype}(0);
-  if (iy >= 0 && iy < i32(u.h) && ix >= 0 && ix < i32(u.w)) {
-    v = x[((n * u.cin + ci) * u.h + u32(iy)) * u.w + u32(ix)];
-  }
-  col[i] = v;`,
+  let K = u.cin * u.kh * u.kw;
+  col[i] = ${p.dtype}(imagePatch(i / (P * K), (i / P) % K, i % P));`,
   }),
   uniforms: (p) => [...geometryUniforms(p), p.batch * patchSize(p) * pixelCount(p)],
   workgroups: (p) => groupsFor(p.batch * patchSize(p) * pixelCount(p), WG),
   cpu(p, [x], [col]) {
-    const P = pixelCount(p)
-    let i = 0
-    for (let n = 0; n < p.batch; n++)
-      for (let ci = 0; ci < p.cin; ci++)
-        for (let ky = 0; ky < p.kh; ky++)
-          for (let kx = 0; kx < p.kw; kx++)
-            for (let pix = 0; pix < P; pix++, i++) {
-              const iy = Math.floor(pix / p.wout) * p.strideH + ky - p.padH
-              const ix = (pix % p.wout) * p.strideW + kx - p.padW
-              col![i] = iy >= 0 && iy < p.h && ix >= 0 && ix < p.w ? x![((n * p.cin + ci) * p.h + iy) * p.w + ix]! : 0
-            }
+    im2colCpu(p, x!, col!)
   },
 }
 

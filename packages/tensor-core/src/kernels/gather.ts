@@ -19,11 +19,6 @@ export interface GatherParams {
 
 const WG = 256
 
-/** Where element e of the output reads its index from. */
-export function indexPosition(p: Pick<GatherParams, 'inner' | 'indexPerElement'>, e: number): number {
-  return p.indexPerElement ? e : Math.floor(e / p.inner)
-}
-
 /**
  * Out-of-range indices: the CPU reference throws (a clear error where it is cheap to check);
  * WGSL cannot report, so it writes 0 there.
@@ -59,7 +54,7 @@ export const gatherKernel: Kernel<GatherParams> = {
     const size = p.outer * p.k * p.inner
     for (let e = 0; e < size; e++) {
       const row = Math.floor(e / p.inner)
-      const v = index![indexPosition(p, e)]!
+      const v = index![p.indexPerElement ? e : row]!
       if (v < 0 || v >= p.n) throw new ShapeError(`index ${v} is out of range [0, ${p.n})`)
       out![e] = x![(Math.floor(row / p.k) * p.n + v) * p.inner + (e % p.inner)]!
     }

@@ -1,3 +1,4 @@
+import { workgroupReduceWgsl } from './workgroup-reduce.js'
 import type { DType } from '../dtype.js'
 import type { Kernel } from '../kernel.js'
 
@@ -34,18 +35,7 @@ export const topPKernel: Kernel<TopPParams> = {
       { name: 'p', type: 'f32' },
     ],
     workgroupSize: WG,
-    module: `var<workgroup> red: array<f32, ${WG}>;
-fn reduce(v: f32, lidx: u32, take_max: bool) -> f32 {
-  red[lidx] = v;
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    workgroupBarrier();
-    if (lidx < s) { red[lidx] = select(red[lidx] + red[lidx + s], max(red[lidx], red[lidx + s]), take_max); }
-  }
-  workgroupBarrier();
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+    module: `${workgroupReduceWgsl(WG)}
 // Order-preserving map from f32 to u32 (negative floats reversed below the positive ones).
 fn order_key(v: f32) -> u32 {
   let b = bitcast<u32>(v);
@@ -55,7 +45,7 @@ fn order_key(v: f32) -> u32 {
   let base = wg * u.n;
   var mx = ${LOWEST_F32};
   for (var c = lidx; c < u.n; c += ${WG}u) { mx = max(mx, f32(x[base + c])); }
-  let m = reduce(mx, lidx, true);
+  let m = wg_max(mx, lidx);
   var key = 0u;
   // Bit 32 "down to" bit 0: step 0 (cand = 0) computes the total.
   var needed = 0.0;
@@ -66,7 +56,7 @@ fn order_key(v: f32) -> u32 {
       let v = f32(x[base + c]);
       if (order_key(v) >= cand) { s += exp(v - m); }
     }
-    let mass = reduce(s, lidx, false);
+    let mass = wg_sum(s, lidx);
     if (step == 0u) { needed = u.p * mass; } else if (mass >= needed) { key = cand; }
   }
   for (var c = lidx; c < u.n; c += ${WG}u) {

@@ -1,23 +1,28 @@
 import type { DType } from '../dtype.js'
 import { groupsFor, type Kernel } from '../kernel.js'
-import { indexPosition, type GatherParams } from './gather.js'
 
 /**
- * The adjoint of `gatherKernel`: gx[o, v, i] = Σ_j [index(o, j, i) = v] · g[o, j, i].
+ * The adjoint of a per-element gather along the middle axis of [outer, n, inner]:
+ * gx[o, v, i] = Σ_j [index[o, j, i] = v] · g[o, j, i], with index and g of shape [outer, k, inner].
  *
  * One invocation per gx element walks j in order, so sums are deterministic and need no
- * float atomics (WGSL core has none). Cost is outer·n·inner·k comparisons: fine for
- * gather's small n and for embeddings of modest vocabularies; a bucketed variant
- * (positions grouped by id first) is the upgrade path for large vocabularies.
+ * float atomics (WGSL core has none). Cost is outer·n·inner·k comparisons: meant for small
+ * gathered axes (picking target logits, top-k). Embeddings use `scatter-rows.ts`.
  * Out-of-range indices contribute nothing.
  */
-export type ScatterAddParams = GatherParams
+export interface ScatterAddParams {
+  dtype: DType
+  outer: number
+  n: number
+  k: number
+  inner: number
+}
 
 const WG = 256
 
 export const scatterAddKernel: Kernel<ScatterAddParams> = {
   name: 'scatterAdd',
-  key: (p) => `${p.dtype}|${+p.indexPerElement}`,
+  key: (p) => p.dtype,
   shader: (p) => ({
     inputs: [
       { name: 'g', dtype: p.dtype },
@@ -39,7 +44,7 @@ export const scatterAddKernel: Kernel<ScatterAddParams> = {
   var acc = 0.0;
   for (var j = 0u; j < u.k; j++) {
     let ge = (rowBase + j) * u.inner + i;
-    if (index[${p.indexPerElement ? 'ge' : 'rowBase + j'}] == v) { acc += f32(g[ge]); }
+    if (index[ge] == v) { acc += f32(g[ge]); }
   }
   gx[e] = ${p.dtype}(acc);`,
   }),
@@ -50,10 +55,9 @@ export const scatterAddKernel: Kernel<ScatterAddParams> = {
     // Accumulate in j order per output element, like the WGSL, in f32.
     const size = p.outer * p.k * p.inner
     for (let e = 0; e < size; e++) {
-      const v = index![indexPosition(p, e)]!
+      const v = index![e]!
       if (v < 0 || v >= p.n) continue
-      const row = Math.floor(e / p.inner)
-      const at = (Math.floor(row / p.k) * p.n + v) * p.inner + (e % p.inner)
+      const at = (Math.floor(e / (p.k * p.inner)) * p.n + v) * p.inner + (e % p.inner)
       gx![at] = Math.fround(gx![at]! + g![e]!)
     }
   },

@@ -12,7 +12,7 @@ export interface TopKParams {
 const WG = 128
 const NONE = 0xffffffff
 
-/** Total order of the result: larger value first, then lower index. NaN never ranks. */
+/** Total order of the result: larger value first, then lower index (NaN compares false: rows must not hold it). */
 export function ranksBefore(a: number, ia: number, b: number, ib: number): boolean {
   return a > b || (a === b && ia < ib)
 }

@@ -64,7 +64,7 @@ function fromColumns(dcol: Tensor, g: ConvGeometry): Tensor {
 /**
  * 2-D cross-correlation (PyTorch's conv2d) of NCHW `x` with `weight` [cout, cin, kh, kw]:
  * out[n] = W[cout, cin·kh·kw] · im2col(x[n]), computed by the matmul variant chosen for the
- * adapter, so convolution inherits its speed.
+ * adapter with B gathered from x on the fly, so convolution inherits the matmul's speed.
  */
 export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
   const { bias, activation = 'none' } = opts
@@ -77,7 +77,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
   const fused = activation !== 'none' && !(isGradEnabled() && (x.requiresGrad || weight.requiresGrad || !!bias?.requiresGrad))
   const out = emptyTensor(x.device, [g.batch, cout, g.hout, g.wout], x.dtype)
   if (out.size > 0) {
-    const col = columns(x, g)
+    // Implicit GEMM: the matmul gathers patches of x itself (a pointwise conv reads x as B).
     const params: MatmulParams = {
       dtype: x.dtype,
       batch: g.batch,
@@ -90,9 +90,9 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
       bBatchStride: K * P,
       bias: bias ? 'row' : 'none',
       activation: fused ? activation : 'none',
+      im2col: isPointwise(g) ? undefined : g,
     }
-    runMatmul(x.device, params, weight.storage, col.storage, bias?.storage, out.storage)
-    col.dispose()
+    runMatmul(x.device, params, weight.storage, x.storage, bias?.storage, out.storage)
   }
 
   record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], (grad) => {

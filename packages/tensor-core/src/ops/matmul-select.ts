@@ -1,8 +1,68 @@
+import type { Backend, Storage } from '../backend/backend.js'
 import type { Device } from '../device.js'
-import type { Kernel } from '../kernel.js'
-import { matmulTiledKernel, type MatmulParams } from '../kernels/matmul.js'
+import { packBKernel, packedBSize, packedMatmulKernel, type PackedShape } from '../kernels/matmul-texture.js'
+import { tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
+
+/**
+ * One way to compute a matmul: a generator's kernel(s) for one set of tile sizes, plus how
+ * to launch them. Every variant computes exactly `matmulCpu`, for any params it `fits`.
+ */
+export interface MatmulVariant {
+  readonly name: string
+  /** Whether this variant can run `p` on `backend` (texture size limits). */
+  fits(backend: Backend, p: MatmulParams): boolean
+  run(backend: Backend, p: MatmulParams, a: Storage, b: Storage, bias: Storage | undefined, out: Storage): void
+}
+
+export function tiledVariant(name: string, shape: TiledShape): MatmulVariant {
+  const kernel = tiledMatmulKernel(shape)
+  return {
+    name,
+    fits: () => true,
+    run: (backend, p, a, b, bias, out) => backend.run(kernel, p, [a, b, ...(bias ? [bias] : [])], [out]),
+  }
+}
+
+/** Packs op(B) into pooled scratch (a texture or a vec4 buffer), then runs the packed kernel. */
+export function packedVariant(name: string, shape: PackedShape): MatmulVariant {
+  const pack = packBKernel(shape.packedIn)
+  const kernel = packedMatmulKernel(shape)
+  return {
+    name,
+    fits(backend, p) {
+      const { width, height } = packedBSize(p)
+      return shape.packedIn === 'buffer' || (width <= backend.maxTextureDimension2D && height <= backend.maxTextureDimension2D)
+    },
+    run(backend, p, a, b, bias, out) {
+      const { width, height } = packedBSize(p)
+      const packed = shape.packedIn === 'texture' ? backend.allocTexture(width, height) : backend.alloc('f32', width * height * 4)
+      backend.run(pack, p, [b], [packed])
+      backend.run(kernel, p, [a, packed, ...(bias ? [bias] : [])], [out])
+      backend.release(packed)
+    },
+  }
+}
+
+/** The candidates: tile sizes are data; every entry is one of the two generators. */
+export const MATMUL_VARIANTS = {
+  'tiled.32x32': tiledVariant('tiled.32x32', { threadsN: 8, threadsM: 8, threadM: 4, threadN: 4, tileK: 16 }),
+  'tiled.64x64': tiledVariant('tiled.64x64', { threadsN: 16, threadsM: 16, threadM: 4, threadN: 4, tileK: 8 }),
+  'texture.8x16': packedVariant('texture.8x16', { rows: 8, texels: 4, threads: 64, packedIn: 'texture' }),
+  'vec4.8x16': packedVariant('vec4.8x16', { rows: 8, texels: 4, threads: 64, packedIn: 'buffer' }),
+} satisfies Record<string, MatmulVariant>
+
+export type MatmulVariantName = keyof typeof MATMUL_VARIANTS
+
+/** Variant per adapter profile: textures on software adapters, workgroup tiling on GPUs. */
+export function defaultMatmulVariant(backend: Backend, p: MatmulParams): MatmulVariant {
+  if (backend.adapter.software) {
+    const texture = MATMUL_VARIANTS['texture.8x16']
+    if (texture.fits(backend, p)) return texture
+  }
+  return MATMUL_VARIANTS['tiled.32x32']
+}
 
 /** Picks the matmul variant for this adapter and problem. */
-export function selectMatmulKernel(_device: Device, _p: MatmulParams): Kernel<MatmulParams> {
-  return matmulTiledKernel
+export function selectMatmulVariant(device: Device, p: MatmulParams): MatmulVariant {
+  return defaultMatmulVariant(device.backend, p)
 }

@@ -9,7 +9,7 @@ import { emptyTensor } from './creation.js'
 import { broadcastTo, gelu, quickGelu, relu } from './elementwise.js'
 import { sum, sumToShape } from './reduce.js'
 import { reshape } from './layout.js'
-import { selectMatmulKernel } from './matmul-select.js'
+import { selectMatmulVariant } from './matmul-select.js'
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored [..., k, m]. */
@@ -27,8 +27,7 @@ export const ACTIVATIONS: Record<Exclude<Activation, 'none'>, (x: Tensor) => Ten
 
 /** Runs the matmul variant chosen for this adapter; no shape checks, no autograd. */
 export function runMatmul(device: Device, params: MatmulParams, a: Storage, b: Storage, bias: Storage | undefined, out: Storage): void {
-  const kernel = selectMatmulKernel(device, params)
-  device.backend.run(kernel, params, [a, b, ...(bias ? [bias] : [])], [out])
+  selectMatmulVariant(device, params).run(device.backend, params, a, b, bias, out)
 }
 
 /**

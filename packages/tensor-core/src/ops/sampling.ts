@@ -25,7 +25,7 @@ function rowsOf(name: string, x: Tensor): { rows: number; n: number } {
 
 /**
  * The k largest values along the last dim, sorted descending (ties: lower index first),
- * and their i32 indices. Gradients flow to the picked positions of x. NaNs are not ranked.
+ * and their i32 indices. Gradients flow to the picked positions of x. Rows must not hold NaN.
  */
 export function topK(x: Tensor, k: number): { values: Tensor; indices: Tensor } {
   const { rows, n } = rowsOf('topK', x)
@@ -34,7 +34,7 @@ export function topK(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
   const values = emptyTensor(x.device, shape, x.dtype)
   const indices = emptyTensor(x.device, shape, 'i32')
   if (rows > 0) x.device.backend.run(topKKernel, { dtype: x.dtype, rows, n, k }, [x.storage], [values.storage, indices.storage])
-  record(values, 'topK', [x], (g) => [scatterAdd(g, indices, x.shape, { dtype: g.dtype, outer: rows, n, k, inner: 1, indexPerElement: true })])
+  record(values, 'topK', [x], (g) => [scatterAdd(g, indices, x.shape, { dtype: g.dtype, outer: rows, n, k, inner: 1 })])
   return { values, indices }
 }
 
