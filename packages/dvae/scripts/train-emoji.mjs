@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     'kl-weight': { type: 'string', default: '6.6' },
     'kl-warmup': { type: 'string', default: '0' },
     'tau-end': { type: 'string', default: '0.0625' },
+    'tau-steps': { type: 'string' },
     loss: { type: 'string', default: 'logit-laplace' },
     'eval-every': { type: 'string', default: '250' },
     'eval-count': { type: 'string', default: '128' },
@@ -39,7 +40,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|tiny|mid|openai] [--config JSON]
   [--data emoji|shapes] [--out DIR] [--checkpoints DIR] [--resume] [--backend webgpu|cpu] [--seed N]
-  [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--tau-end X] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
+  [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--tau-end X] [--tau-steps N (default: steps)] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
   process.exit(0)
 }
 
@@ -65,6 +66,7 @@ const recipe = {
   klWeight: Number(args['kl-weight']),
   klWarmupSteps: Number(args['kl-warmup']),
   tauEnd: Number(args['tau-end']),
+  tauSteps: args['tau-steps'] === undefined ? undefined : Number(args['tau-steps']),
   loss: args.loss,
   dataSeed: seed,
 }

@@ -81,6 +81,8 @@ interface TrainerExtra {
 type Resolved = Required<Omit<TrainOptions, 'gradClip'>> & { gradClip: number | null }
 
 function resolve(opts: TrainOptions): Resolved {
+  // Options given as undefined take their defaults too.
+  const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as TrainOptions
   const r: Resolved = {
     lr: 1e-3,
     warmupSteps: Math.min(100, Math.floor(opts.steps / 10)),
@@ -94,8 +96,8 @@ function resolve(opts: TrainOptions): Resolved {
     loss: 'logit-laplace',
     dataSeed: 0,
     deadCodeWindow: 100,
-    ...opts,
-    gradClip: opts.gradClip ?? null,
+    ...given,
+    gradClip: given.gradClip ?? null,
   }
   if (!Number.isInteger(r.steps) || r.steps < 1) throw new DvaeConfigError(`training steps must be a positive integer, got ${r.steps}`)
   if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new DvaeConfigError(`batch size must be a positive integer, got ${r.batchSize}`)
