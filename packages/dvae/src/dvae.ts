@@ -1,4 +1,4 @@
-import { nn, ops, tidy, type Device, type Tensor } from '@tessera/tensor-core'
+import { nn, noGrad, ops, tidy, type Device, type Tensor } from '@tessera/tensor-core'
 import { preset, resolveConfig, tokenGridSize, type DvaeConfig } from './config.js'
 import { DvaeInputError } from './errors.js'
 import { Decoder } from './model/decoder.js'
@@ -37,9 +37,12 @@ export class DiscreteVAE extends nn.Module {
     return tokenGridSize(this.config)
   }
 
-  /** Images in [0, 1], [N, C, H, W] → code logits [N, vocab, H/f, W/f]. */
+  /**
+   * Images in [0, 1], [N, C, H, W] → code logits [N, vocab, H/f, W/f]. Like encode and decode
+   * this is inference: nothing is recorded for autograd (training goes through dvaeObjective).
+   */
   logits(images: Tensor): Tensor {
-    return tidy(() => this.encoder.forward(mapPixels(images)))
+    return noGrad(() => tidy(() => this.encoder.forward(mapPixels(images))))
   }
 
   /** Images in [0, 1] → tokens (argmax code per position), i32 [N, H/f, W/f]. */
@@ -52,7 +55,7 @@ export class DiscreteVAE extends nn.Module {
     if (tokens.rank !== 3 || tokens.dtype !== 'i32') {
       throw new DvaeInputError(`decode expects tokens as i32 [N, h, w], got ${tokens.dtype} [${tokens.shape.join(', ')}]`)
     }
-    return tidy(() => this.decoder.forward(oneHotCodes(tokens, this.config.vocabSize)))
+    return noGrad(() => tidy(() => this.decoder.forward(oneHotCodes(tokens, this.config.vocabSize))))
   }
 
   /** Tokens, i32 [N, h, w] → images in [0, 1], [N, C, H, W]: unmap(sigmoid(μ)). */
