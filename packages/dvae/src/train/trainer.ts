@@ -5,7 +5,7 @@ import type { DiscreteVAE } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
 import { dvaeObjective } from './objective.js'
 import { codebookPerplexity, CodeUsage, psnr } from './metrics.js'
-import { exponentialAnneal, linearRamp } from './schedules.js'
+import { cosineAnneal, exponentialAnneal, linearRamp } from './schedules.js'
 
 export interface TrainOptions {
   /** Planned length: the LR, temperature and KL schedules are laid out over it. */
@@ -20,6 +20,8 @@ export interface TrainOptions {
   tauStart?: number
   tauEnd?: number
   tauSteps?: number
+  /** Shape of the temperature anneal (default 'exponential'). */
+  tauSchedule?: 'exponential' | 'cosine'
   /** KL-to-uniform weight β, ramped linearly from 0 over klWarmupSteps (default: steps/4). Paper: 6.6. */
   klWeight?: number
   klWarmupSteps?: number
@@ -91,6 +93,7 @@ function resolve(opts: TrainOptions): Resolved {
     tauStart: 1,
     tauEnd: 1 / 16,
     tauSteps: opts.steps,
+    tauSchedule: 'exponential',
     klWeight: 6.6,
     klWarmupSteps: Math.floor(opts.steps / 4),
     loss: 'logit-laplace',
@@ -102,6 +105,7 @@ function resolve(opts: TrainOptions): Resolved {
   if (!Number.isInteger(r.steps) || r.steps < 1) throw new DvaeConfigError(`training steps must be a positive integer, got ${r.steps}`)
   if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new DvaeConfigError(`batch size must be a positive integer, got ${r.batchSize}`)
   if (!(r.tauStart > 0 && r.tauEnd > 0)) throw new DvaeConfigError(`temperatures must be > 0, got ${r.tauStart} → ${r.tauEnd}`)
+  if (r.tauSchedule !== 'exponential' && r.tauSchedule !== 'cosine') throw new DvaeConfigError(`tauSchedule must be 'exponential' or 'cosine', got '${r.tauSchedule}'`)
   if (r.loss !== 'logit-laplace' && r.loss !== 'mse') throw new DvaeConfigError(`loss must be 'logit-laplace' or 'mse', got '${r.loss}'`)
   return r
 }
@@ -139,7 +143,7 @@ export class DvaeTrainer {
     })
     this.sampler = new EpochSampler(data.length, o.batchSize, o.dataSeed)
     this.usage = new CodeUsage(model.config.vocabSize, o.deadCodeWindow)
-    this.tau = exponentialAnneal(o.tauStart, o.tauEnd, o.tauSteps)
+    this.tau = (o.tauSchedule === 'cosine' ? cosineAnneal : exponentialAnneal)(o.tauStart, o.tauEnd, o.tauSteps)
     this.beta = linearRamp(o.klWeight, o.klWarmupSteps)
   }
 
