@@ -1,5 +1,17 @@
 import type { Kernel } from '../kernel.js'
-import { bIsBatched, denseBCpu, EPILOGUE_WGSL, loadBWgsl, matmulBindings, matmulCpu, matmulKey, matmulStoreWgsl, matmulUniformDecls, matmulUniforms, type MatmulParams } from './matmul.js'
+import {
+  bIsBatched,
+  denseBCpu,
+  EPILOGUE_WGSL,
+  loadB4Wgsl,
+  matmulBindings,
+  matmulCpu,
+  matmulKey,
+  matmulStoreWgsl,
+  matmulUniformDecls,
+  matmulUniforms,
+  type MatmulParams,
+} from './matmul.js'
 
 /**
  * Matmul for software adapters (lavapipe). Its JIT runs an invocation per SIMD lane, so a
@@ -21,9 +33,17 @@ export interface PackedShape {
   packedIn: 'texture' | 'buffer'
 }
 
+const PACK_WG = 64
+
 /** Texels across and rows down of the packed B texture. */
-export function packedBSize(p: MatmulParams): { width: number; height: number } {
-  return { width: Math.max(1, Math.ceil(p.n / 4)), height: Math.max(1, (bIsBatched(p) ? p.batch : 1) * p.k) }
+export function packedBSize(p: MatmulParams): {
+  width: number
+  height: number
+} {
+  return {
+    width: Math.max(1, Math.ceil(p.n / 4)),
+    height: Math.max(1, (bIsBatched(p) ? p.batch : 1) * p.k),
+  }
 }
 
 /**
@@ -32,41 +52,33 @@ export function packedBSize(p: MatmulParams): { width: number; height: number } 
  */
 export function packBKernel(target: PackedShape['packedIn']): Kernel<MatmulParams> {
   return {
-  name: `matmul.packB.${target}`,
-  key: (p) => `${p.dtype}|${+p.transB}|${p.im2col ? 'im2col' : 'mat'}`,
-  shader: (p) => ({
-    inputs: [{ name: 'b', dtype: p.dtype }],
-    outputs: [target === 'texture' ? { name: 'bt', dtype: 'f32', texture: true } : { name: 'bt', dtype: 'f32', vec4: true }],
-    uniforms: [...matmulUniformDecls(p), { name: 'width', type: 'u32' }, { name: 'texels', type: 'u32' }],
-    workgroupSize: 64,
-    module: loadBWgsl(p),
-    body: `
-  let i = wg * 64u + lidx;
-  if (i >= u.texels) { return; }
-  let x = i % u.width;
-  let y = i / u.width;
-  let z = y / u.k;
-  let kk = y % u.k;
-  var v = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) {
-    let col = x * 4u + e;
-    if (col < u.n) { v[e] = loadB(z, kk, col); }
-  }
-  ${target === 'texture' ? 'textureStore(bt, vec2<i32>(i32(x), i32(y)), v);' : 'bt[i] = v;'}`,
-  }),
-  uniforms: (p) => {
-    const { width, height } = packedBSize(p)
-    return [...matmulUniforms(p), width, width * height]
-  },
-  workgroups: (p) => {
-    const { width, height } = packedBSize(p)
-    return Math.ceil((width * height) / 64)
-  },
-  cpu(p, [b], [bt]) {
-    const { width, height } = packedBSize(p)
-    const dense = denseBCpu(p, b!)
-    for (let y = 0; y < height; y++) for (let col = 0; col < p.n; col++) bt![y * width * 4 + col] = dense[y * p.n + col]!
-  },
+    name: `matmul.packB.${target}`,
+    key: (p) => `${p.dtype}|${+p.transB}|${p.im2col ? 'im2col' : 'mat'}`,
+    shader: (p) => ({
+      inputs: [{ name: 'b', dtype: p.dtype }],
+      outputs: [target === 'texture' ? { name: 'bt', dtype: 'f32', texture: true } : { name: 'bt', dtype: 'f32', vec4: true }],
+      uniforms: [...matmulUniformDecls(p), { name: 'width', type: 'u32' }],
+      workgroupSize: PACK_WG,
+      module: loadB4Wgsl(p),
+      // One workgroup row per packed row: z and kk are uniform, so their divisions are scalar.
+      body: `
+  let x = wid.x * ${PACK_WG}u + lidx;
+  if (x >= u.width) { return; }
+  let z = wid.y / u.k;
+  let kk = wid.y - z * u.k;
+  let v = loadB4(z, kk, x * 4u);
+  ${target === 'texture' ? 'textureStore(bt, vec2<i32>(i32(x), i32(wid.y)), v);' : 'bt[wid.y * u.width + x] = v;'}`,
+    }),
+    uniforms: (p) => [...matmulUniforms(p), packedBSize(p).width],
+    workgroups: (p) => {
+      const { width, height } = packedBSize(p)
+      return [Math.ceil(width / PACK_WG), height, 1]
+    },
+    cpu(p, [b], [bt]) {
+      const { width, height } = packedBSize(p)
+      const dense = denseBCpu(p, b!)
+      for (let y = 0; y < height; y++) for (let col = 0; col < p.n; col++) bt![y * width * 4 + col] = dense[y * p.n + col]!
+    },
   }
 }
 
@@ -85,8 +97,7 @@ export function packedMatmulKernel(t: PackedShape): Kernel<MatmulParams> {
     key: (p) => `${matmulKey(p)}|${+readsAByVec4(p)}`,
     shader(p) {
       const a4 = readsAByVec4(p)
-      const loadB = (c: number) =>
-        t.packedIn === 'texture' ? `textureLoad(bt, vec2<i32>(i32(tx + ${c}u), y), 0)` : `bt[u32(y) * u.width + tx + ${c}u]`
+      const loadB = (c: number) => (t.packedIn === 'texture' ? `textureLoad(bt, vec2<i32>(i32(tx + ${c}u), y), 0)` : `bt[u32(y) * u.width + tx + ${c}u]`)
       // One k step: C texel loads of B, then R·C vec4 multiply-adds with A[row r, kk] = a_r.
       const step = (kk: string, aOf: (r: number) => string) =>
         [
@@ -98,21 +109,31 @@ export function packedMatmulKernel(t: PackedShape): Kernel<MatmulParams> {
       // Rows past m are clamped: read, never stored.
       const rowOf = (r: number) => `min(row0 + ${r}u, u.m - 1u)`
       const loop = a4
-        ? `${range(R).map((r) => `  let aRow${r} = (ab + ${rowOf(r)} * u.k) / 4u;`).join('\n')}
+        ? `${range(R)
+            .map((r) => `  let aRow${r} = (ab + ${rowOf(r)} * u.k) / 4u;`)
+            .join('\n')}
   for (var k4 = 0u; k4 < u.k / 4u; k4++) {
-${range(R).map((r) => `    let a${r} = vec4<f32>(a[aRow${r} + k4]);`).join('\n')}
-${range(4).map((j) => step(`k4 * 4u + ${j}u`, (r) => `a${r}[${j}]`)).join('\n')}
+${range(R)
+  .map((r) => `    let a${r} = vec4<f32>(a[aRow${r} + k4]);`)
+  .join('\n')}
+${range(4)
+  .map((j) => step(`k4 * 4u + ${j}u`, (r) => `a${r}[${j}]`))
+  .join('\n')}
   }`
-        : `${range(R).map((r) => `  let aRow${r} = ab + ${rowOf(r)}${p.transA ? '' : ' * u.k'};`).join('\n')}
+        : `${range(R)
+            .map((r) => `  let aRow${r} = ab + ${rowOf(r)}${p.transA ? '' : ' * u.k'};`)
+            .join('\n')}
   for (var kk = 0u; kk < u.k; kk++) {
-${range(R).map((r) => `    let a${r} = f32(a[aRow${r} + kk${p.transA ? ' * u.m' : ''}]);`).join('\n')}
+${range(R)
+  .map((r) => `    let a${r} = f32(a[aRow${r} + kk${p.transA ? ' * u.m' : ''}]);`)
+  .join('\n')}
 ${step('kk', (r) => `a${r}`)}
   }`
       const stores = range(R).flatMap((r) => [
         `  if (row0 + ${r}u < u.m) {`,
         `    let row = row0 + ${r}u;`,
         ...range(C).flatMap((c) =>
-          range(4).map((e) => `    { let col = (tx + ${c}u) * 4u + ${e}u; if (col < u.n) { ${matmulStoreWgsl(p, `acc${r}_${c}[${e}]`, 'row', 'col')} } }`),
+          range(4).map((e) => `    { let col = (tx + ${c}u) * 4u + ${e}u; if (col < u.n) { ${matmulStoreWgsl(p, `acc${r}_${c}[${e}]`, 'row', 'col')} } }`)
         ),
         '  }',
       ])
@@ -129,7 +150,9 @@ ${step('kk', (r) => `a${r}`)}
   let tx = (wid.x * ${t.threads}u + lidx) * ${C}u;
   let ab = z * u.aBatch;
   let ty0 = z * u.packedRowsPerBatch;
-${range(R).flatMap((r) => range(C).map((c) => `  var acc${r}_${c} = vec4<f32>(0.0);`)).join('\n')}
+${range(R)
+  .flatMap((r) => range(C).map((c) => `  var acc${r}_${c} = vec4<f32>(0.0);`))
+  .join('\n')}
 ${loop}
 ${stores.join('\n')}`,
       }
@@ -142,7 +165,18 @@ ${stores.join('\n')}`,
       const rows = bIsBatched(p) ? p.batch * p.k : p.k
       const dense = new Float32Array(rows * p.n)
       for (let y = 0; y < rows; y++) for (let j = 0; j < p.n; j++) dense[y * p.n + j] = bt![y * width + j]!
-      matmulCpu({ ...p, im2col: undefined, transB: false, bBatchStride: bIsBatched(p) ? p.k * p.n : 0 }, a!, dense, p.bias !== 'none' ? bias : undefined, out!)
+      matmulCpu(
+        {
+          ...p,
+          im2col: undefined,
+          transB: false,
+          bBatchStride: bIsBatched(p) ? p.k * p.n : 0,
+        },
+        a!,
+        dense,
+        p.bias !== 'none' ? bias : undefined,
+        out!
+      )
     },
   }
 }

@@ -23,6 +23,9 @@ export function tiledVariant(name: string, shape: TiledShape): MatmulVariant {
   }
 }
 
+/** WebGPU's guaranteed minimum of maxComputeWorkgroupsPerDimension. */
+const MAX_WORKGROUPS_PER_DIM = 65535
+
 /** Packs op(B) into pooled scratch (a texture or a vec4 buffer), then runs the packed kernel. */
 export function packedVariant(name: string, shape: PackedShape): MatmulVariant {
   const pack = packBKernel(shape.packedIn)
@@ -30,7 +33,9 @@ export function packedVariant(name: string, shape: PackedShape): MatmulVariant {
   return {
     name,
     fits(backend, p) {
+      // The pack kernel launches one workgroup row per packed row.
       const { width, height } = packedBSize(p)
+      if (height > MAX_WORKGROUPS_PER_DIM) return false
       return shape.packedIn === 'buffer' || (width <= backend.maxTextureDimension2D && height <= backend.maxTextureDimension2D)
     },
     run(backend, p, a, b, bias, out) {

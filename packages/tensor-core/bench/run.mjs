@@ -1,0 +1,74 @@
+/**
+ * `pnpm bench` (after `pnpm build`): Tessera on WebGPU beside PyTorch CPU (2 threads, via
+ * /usr/bin/python3) and tfjs-backend-wasm (1 thread) on the same shapes, in one run.
+ * Writes bench/results/latest.json and latest.md.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { runTessera } from './tessera.mjs'
+import { runTfjs } from './tfjs-peer.mjs'
+import { CONV, DISPATCH, MATMULS, convFlops, matmulFlops } from './workloads.mjs'
+
+process.env.XDG_RUNTIME_DIR ??= '/tmp'
+const here = dirname(fileURLToPath(import.meta.url))
+const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3'
+
+function runTorch() {
+  try {
+    const spec = JSON.stringify({ matmuls: MATMULS, conv: CONV })
+    return JSON.parse(execFileSync(python, [join(here, 'torch_peer.py'), spec], { encoding: 'utf8' }))
+  } catch (err) {
+    console.error(`PyTorch peer skipped: ${err.message.split('\n')[0]}`)
+    return null
+  }
+}
+
+const loadBefore = loadavg()[0]
+const tessera = await runTessera()
+const torch = runTorch()
+const tfjs = await runTfjs()
+const loadAfter = loadavg()[0]
+
+const gflops = (flops, ms) => (ms ? flops / ms / 1e6 : null)
+const rows = [
+  ...MATMULS.map((mm, i) => ({ workload: mm.name, flops: matmulFlops(mm), ms: [tessera.matmul[i], torch?.matmul[i], tfjs.matmul[i]] })),
+  { workload: CONV.name, flops: convFlops(CONV), ms: [tessera.conv, torch?.conv, tfjs.conv] },
+].map((r) => {
+  const [t, pt, tf] = r.ms.map((ms) => gflops(r.flops, ms))
+  return { workload: r.workload, tesseraGflops: t, torchGflops: pt, tfjsGflops: tf, vsTorch: pt ? t / pt : null, vsTfjs: t / tf }
+})
+const convVsMatmul = rows[2].tesseraGflops / Math.max(rows[0].tesseraGflops, rows[1].tesseraGflops)
+
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, loadAverage1m: { before: loadBefore, after: loadAfter } },
+  tessera: { adapter: tessera.adapter, software: tessera.software },
+  peers: { torch: torch && { version: torch.version, threads: torch.threads }, tfjs: { version: tfjs.version, backend: tfjs.backend, threads: tfjs.threads } },
+  rows,
+  convVsMatmul,
+  dispatchUs: tessera.dispatchUs,
+}
+
+const f = (v, d = 1) => (v == null ? '—' : v.toFixed(d))
+const md = [
+  `# Tessera bench — ${result.date}`,
+  '',
+  `Adapter: ${tessera.adapter}${tessera.software ? ' (software)' : ''}. Machine: ${result.machine.cpus} × ${result.machine.cpu}; 1-min load average ${f(loadBefore, 2)} → ${f(loadAfter, 2)} (other processes share these cores).`,
+  `Peers: PyTorch ${torch?.version ?? 'n/a'} CPU (${torch?.threads ?? '—'} threads), tfjs-backend-wasm ${tfjs.version} (${tfjs.threads} thread, Node). Median of 5 runs × 3 iterations after warm-up.`,
+  '',
+  '| workload | Tessera GFLOP/s | PyTorch GFLOP/s | tfjs-wasm GFLOP/s | Tessera / PyTorch | Tessera / tfjs |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.workload} | ${f(r.tesseraGflops)} | ${f(r.torchGflops)} | ${f(r.tfjsGflops)} | ${f(r.vsTorch, 2)} | ${f(r.vsTfjs, 2)} |`),
+  '',
+  `conv2d 3×3 / best matmul rate: ${f(convVsMatmul * 100, 0)}%.`,
+  `${DISPATCH.name}: ${f(tessera.dispatchUs)} µs per dispatch (${DISPATCH.count} adds, then one read).`,
+  '',
+].join('\n')
+
+mkdirSync(join(here, 'results'), { recursive: true })
+writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify(result, null, 2) + '\n')
+writeFileSync(join(here, 'results', 'latest.md'), md)
+console.log(md)

@@ -1,0 +1,35 @@
+"""PyTorch CPU peer: the same workloads as bench/workloads.mjs, 2 threads, median ms per iteration."""
+import json
+import statistics
+import sys
+import time
+
+import torch
+
+torch.set_num_threads(2)
+spec = json.loads(sys.argv[1])
+
+
+def median_ms(step, runs=5, iters=3, warmup=2):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            step()
+        times.append((time.perf_counter() - t0) * 1000 / iters)
+    return statistics.median(times)
+
+
+out = {"version": torch.__version__, "threads": torch.get_num_threads(), "matmul": [], "conv": None}
+with torch.no_grad():
+    for mm in spec["matmuls"]:
+        a = torch.rand(mm["m"], mm["k"])
+        b = torch.rand(mm["k"], mm["n"])
+        out["matmul"].append(median_ms(lambda: torch.mm(a, b)))
+    c = spec["conv"]
+    x = torch.rand(c["batch"], c["cin"], c["h"], c["w"])
+    w = torch.rand(c["cout"], c["cin"], c["kernel"], c["kernel"])
+    out["conv"] = median_ms(lambda: torch.nn.functional.conv2d(x, w, padding=c["padding"]))
+print(json.dumps(out))
