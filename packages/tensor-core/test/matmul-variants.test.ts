@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import type { Storage } from '../src/backend/backend.js'
 import { convOutputSize, type ConvGeometry } from '../src/kernels/conv.js'
 import { matmulCpu, type MatmulParams } from '../src/kernels/matmul.js'
-import { MATMUL_VARIANTS, type MatmulVariantName } from '../src/ops/matmul-select.js'
+import { autotuneMatmul, clearMatmulTuning, matmulShapeClass } from '../src/autotune.js'
+import { defaultMatmulVariant, MATMUL_VARIANTS, selectMatmulVariant, type MatmulVariantName } from '../src/ops/matmul-select.js'
 import { expectClose, gpuDevice, randomArray } from './helpers.js'
 
 const base = { dtype: 'f32', transA: false, transB: false, bias: 'none', activation: 'none' } as const
@@ -41,5 +42,45 @@ describe.each(Object.keys(MATMUL_VARIANTS) as MatmulVariantName[])('matmul varia
     const expected = new Float32Array(p.batch * p.m * p.n)
     matmulCpu(p, a, b, p.bias === 'none' ? undefined : bias, expected)
     expectClose(await d.backend.read(out), expected, 1e-4, 1e-5)
+  })
+})
+
+describe('matmul variant selection', () => {
+  it('uses the adapter profile default until tuned, then the fastest candidate per shape class', async () => {
+    const d = await gpuDevice()
+    clearMatmulTuning()
+    const p = cases()[0]!.p
+    expect(selectMatmulVariant(d, p)).toBe(defaultMatmulVariant(d.backend, p))
+    expect(defaultMatmulVariant(d.backend, p).name).toBe(d.adapter.software ? 'texture.8x16' : 'tiled.32x32')
+    const [tuning] = await autotuneMatmul(d, [p], { runs: 1, persist: false })
+    const fastest = Object.entries(tuning!.ms).sort((x, y) => x[1] - y[1])[0]![0]
+    expect(tuning!.winner).toBe(fastest)
+    expect(Object.keys(tuning!.ms).length).toBe(Object.keys(MATMUL_VARIANTS).length)
+    expect(selectMatmulVariant(d, { ...p, m: 14, n: 40 }).name).toBe(fastest)
+    expect(matmulShapeClass({ ...p, m: 1024 })).not.toBe(tuning!.shapeClass)
+    expect(await autotuneMatmul(d, [p], { persist: false })).toEqual([])
+    clearMatmulTuning()
+  })
+  it('persists winners per adapter in a JSON file under the cache dir', async () => {
+    const d = await gpuDevice()
+    const { mkdtempSync, readFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const prev = process.env.XDG_CACHE_HOME
+    process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), 'tessera-tune-'))
+    try {
+      clearMatmulTuning()
+      const p = cases()[0]!.p
+      const [tuning] = await autotuneMatmul(d, [p], { runs: 1 })
+      const file = JSON.parse(readFileSync(join(process.env.XDG_CACHE_HOME, 'tessera', 'matmul-tuning.json'), 'utf8'))
+      expect(Object.values(file)).toEqual([{ [tuning!.shapeClass]: tuning!.winner }])
+      clearMatmulTuning()
+      expect(await autotuneMatmul(d, [p])).toEqual([])
+      expect(selectMatmulVariant(d, p).name).toBe(tuning!.winner)
+    } finally {
+      clearMatmulTuning()
+      if (prev === undefined) delete process.env.XDG_CACHE_HOME
+      else process.env.XDG_CACHE_HOME = prev
+    }
   })
 })

@@ -1,4 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.js'
+import { tunedMatmulVariant } from '../autotune.js'
 import type { Device } from '../device.js'
 import { packBKernel, packedBSize, packedMatmulKernel, type PackedShape } from '../kernels/matmul-texture.js'
 import { tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
@@ -67,7 +68,8 @@ export function defaultMatmulVariant(backend: Backend, p: MatmulParams): MatmulV
   return MATMUL_VARIANTS['tiled.32x32']
 }
 
-/** Picks the matmul variant for this adapter and problem. */
+/** The autotuned winner for this adapter and shape class if there is one, else the profile default. */
 export function selectMatmulVariant(device: Device, p: MatmulParams): MatmulVariant {
-  return defaultMatmulVariant(device.backend, p)
+  const tuned = tunedMatmulVariant(device.backend, p)
+  return tuned?.fits(device.backend, p) ? tuned : defaultMatmulVariant(device.backend, p)
 }
