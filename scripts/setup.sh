@@ -14,7 +14,10 @@ apt_update_once() {
 
 # 1. Vulkan driver: Dawn needs Mesa >= 23 (bookworm's Mesa 22 lacks
 #    shaderUniform*ArrayDynamicIndexing), so lavapipe comes from bookworm-backports.
-if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
+#    A machine with another Vulkan driver (a real GPU) and no Mesa is left alone.
+mesa_version=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+other_icd=$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null | grep -v -e lvp_ -e intel -e radeon -e virtio -e gfxstream || true)
+if { [ -n "$mesa_version" ] && dpkg --compare-versions "$mesa_version" lt 23; } || { [ -z "$mesa_version" ] && [ -z "$other_icd" ]; }; then
   if [ ! -f /etc/apt/sources.list.d/bookworm-backports.sources ]; then
     $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null <<'SRC'
 Types: deb
@@ -28,13 +31,20 @@ SRC
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
 fi
 
-# 2. PyTorch (CPU) from Debian: the parity oracle for fixture scripts and the bench peer.
-if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+# 2. Debian's Chromium drives the browser tests (playwright-core, never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+# 3. PyTorch (CPU) from Debian, only with --with-torch: the oracle of the fixture scripts and
+#    the benchmarks' peer. Tests read committed fixtures and never need it.
+if [ "${1:-}" = "--with-torch" ] && ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
   apt_update_once
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-numpy >/dev/null
 fi
 
-# 3. pnpm 9 via npm (corepack fails on this machine).
+# 4. pnpm 9 via npm (corepack fails on this machine).
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != "9" ]; then
   npm install -g pnpm@9 >/dev/null
 fi

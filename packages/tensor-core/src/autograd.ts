@@ -108,14 +108,13 @@ export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: bool
 }
 
 function accumulateLeaf(t: Tensor, g: Tensor): void {
-  const f32 = g as Tensor<'f32'>
   if (t.grad) {
-    const sum = add(t.grad, f32) as Tensor<'f32'>
+    const sum = add(t.grad, g)
     t.grad.dispose()
     g.dispose()
     t.grad = keep(sum)
   } else {
-    t.grad = keep(f32)
+    t.grad = keep(g)
   }
 }
 

@@ -25,7 +25,7 @@ export class Tensor<D extends DType = DType> {
   readonly size: number
   requiresGrad: boolean
   /** Accumulated gradient of a leaf that requires grad; owned by the tensor. */
-  grad: Tensor<'f32'> | null = null
+  grad: Tensor | null = null
   /** How this tensor was computed, when autograd recorded it. */
   node: GradNode | null = null
   private ref: StorageRef | null
@@ -77,6 +77,11 @@ export class Tensor<D extends DType = DType> {
   /** Back-propagates from this tensor (a scalar, or with an explicit upstream gradient). */
   backward(grad?: Tensor): void {
     runBackward(this, grad)
+  }
+
+  /** The same data, cut from the autograd graph (no copy). */
+  detach(): Tensor<D> {
+    return this.shareStorage(this.shape)
   }
 
   /** Keeps this tensor alive past the enclosing `tidy()` scopes. */

@@ -49,7 +49,8 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const e = expected[i]!
     if (Number.isNaN(e) && Number.isNaN(a)) continue
     if (a === e) continue
-    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
+    // An infinite expectation would otherwise accept any value (∞ <= ∞).
+    if (!Number.isFinite(e) || !(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
       throw new Error(`mismatch at ${i}: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`)
     }
   }

@@ -95,6 +95,11 @@ export class WebGpuBackend implements Backend {
   private arenaUsed = 0
   /** One arena serves every group: its upload is queued after the previous group's submit. */
   private readonly arena: GPUBuffer
+  /**
+   * Buffers written by commands recorded but not yet submitted. `queue.writeBuffer` runs
+   * ahead of those commands, so writing such a buffer from the host first submits them.
+   */
+  private readonly pendingWrites = new Set<GPUBuffer>()
   private readonly maxWorkgroupsPerDim: number
   private readonly dispatchesPerSubmit: number
   private destroyed = false
@@ -180,6 +185,7 @@ export class WebGpuBackend implements Backend {
     this.checkAlive()
     const s = storage as GpuStorage
     if (s.size === 0) return
+    if (this.pendingWrites.has(s.buffer)) this.flush()
     let bytes: ArrayBufferView
     if (s.dtype === 'f16') {
       const bits = new Uint16Array(s.size + (s.size & 1))
@@ -232,6 +238,7 @@ export class WebGpuBackend implements Backend {
     const compiled = this.compile(kernel, params)
     const offset = this.packUniforms(compiled, kernel.uniforms(params))
     const bindGroup = this.bindGroupFor(compiled, [...inputs, ...outputs] as (GpuStorage | GpuTextureStorage)[])
+    for (const s of outputs) if (s instanceof GpuStorage) this.pendingWrites.add(s.buffer)
     const pass = this.ensurePass()
     pass.setPipeline(compiled.pipeline)
     pass.setBindGroup(0, bindGroup, [offset])
@@ -251,6 +258,7 @@ export class WebGpuBackend implements Backend {
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaHost, 0, this.arenaUsed)
     this.device.queue.submit([this.encoder.finish()])
     this.encoder = null
+    this.pendingWrites.clear()
     this.dispatches = 0
     this.arenaUsed = 0
     this.pool.onSubmit()
@@ -278,6 +286,11 @@ export class WebGpuBackend implements Backend {
     this.arena.destroy()
     this.device.destroy()
     releaseGpu(this.gpu)
+  }
+
+  /** Compiled pipelines so far (sizes travel as uniforms, so this grows with variants only). */
+  get pipelineCount(): number {
+    return this.pipelines.size
   }
 
   /** WGSL of a kernel for given params, as the backend would compile it. */

@@ -127,7 +127,12 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
       let t = 0
       let s = 0
       for (let a = 0; a < p.kinds.length; a++) {
-        args[a] = p.kinds[a] === 't' ? (inputs[t]! as HostArray)[offsets[t++]!]! : p.scalars[s++]!
+        if (p.kinds[a] === 't') {
+          args[a] = toCompute((inputs[t]! as HostArray)[offsets[t]!]!, p.inDtypes[t]!, p.compute)
+          t++
+        } else {
+          args[a] = p.scalars[s++]!
+        }
       }
       out[offsets[last]!] = p.op.cpu(args, p.compute)
       for (let d = rank - 1; d >= 0; d--) {
@@ -139,6 +144,19 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
       }
     }
   },
+}
+
+/**
+ * The CPU twin of WGSL's `compute(value)` on a loaded element: floats → integers saturate
+ * and truncate (so -1.5 → u32 is 0, not 4294967295), i32 ↔ u32 reinterpret the bits.
+ */
+function toCompute(v: number, from: DType, to: ComputeType): number {
+  if (to === 'f32' || from === to) return v
+  if (from === 'f32' || from === 'f16') {
+    if (Number.isNaN(v)) return 0
+    return Math.trunc(to === 'i32' ? Math.min(Math.max(v, -2147483648), 2147483520) : Math.min(Math.max(v, 0), 4294967040))
+  }
+  return to === 'i32' ? v | 0 : v >>> 0
 }
 
 function contiguousStrides(shape: readonly number[]): number[] {

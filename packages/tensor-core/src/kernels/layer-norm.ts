@@ -1,4 +1,5 @@
 import type { DType } from '../dtype.js'
+import { workgroupReduceWgsl } from './workgroup-reduce.js'
 import type { Kernel } from '../kernel.js'
 
 /** y = (x - mean) / sqrt(var + eps) · weight + bias over the last dim; also stores mean and 1/std. */
@@ -28,24 +29,16 @@ export const layerNormKernel: Kernel<LayerNormParams> = {
       { name: 'eps', type: 'f32' },
     ],
     workgroupSize: WG,
-    module: `var<workgroup> red: array<f32, ${WG}>;
-fn reduce_sum(v: f32, lidx: u32) -> f32 {
-  red[lidx] = v;
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) { workgroupBarrier(); if (lidx < s) { red[lidx] = red[lidx] + red[lidx + s]; } }
-  workgroupBarrier();
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`,
+    module: workgroupReduceWgsl(WG),
     body: `  if (wg >= u.rows) { return; }
   let base = wg * u.n;
   var s = 0.0;
   for (var k = lidx; k < u.n; k += ${WG}u) { s += f32(x[base + k]); }
-  let mean = reduce_sum(s, lidx) / f32(u.n);
+  let mean = wg_sum(s, lidx) / f32(u.n);
   // Two-pass variance: exact enough in f32 even when |mean| >> std.
   var q = 0.0;
   for (var k = lidx; k < u.n; k += ${WG}u) { let d = f32(x[base + k]) - mean; q += d * d; }
-  let rstd = inverseSqrt(reduce_sum(q, lidx) / f32(u.n) + u.eps);
+  let rstd = inverseSqrt(wg_sum(q, lidx) / f32(u.n) + u.eps);
   for (var k = lidx; k < u.n; k += ${WG}u) {
     let v = (f32(x[base + k]) - mean) * rstd;
     y[base + k] = ${p.dtype}(${p.affine ? 'v * f32(w[k]) + f32(b[k])' : 'v'});

@@ -1,7 +1,7 @@
 import type { DType } from '../dtype.js'
 import { groupsFor, type Kernel } from '../kernel.js'
 
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp'
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp'
 
 /** Reduction of the middle axis of an [outer, n, inner] view. */
 export interface ReduceParams {
@@ -15,6 +15,12 @@ export interface ReduceParams {
 const ROW_WG = 256
 const COL_WG = 64
 
+/**
+ * -∞ for max/min identities and all -∞ logsumexp, so results match the CPU on rows of
+ * infinities. Built at run time: a constant infinity is a WGSL shader-creation error.
+ */
+const NEG_INF_WGSL = 'fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }'
+
 const isArg = (op: ReduceOp) => op === 'argmax' || op === 'argmin'
 export const reduceOutDtype = (op: ReduceOp, dtype: DType): DType => (isArg(op) ? 'i32' : dtype === 'f16' ? 'f16' : dtype)
 
@@ -23,10 +29,10 @@ function combine(op: ReduceOp, t: string): { init: string; step: (acc: string, v
   switch (op) {
     case 'max':
     case 'argmax':
-      return { init: t === 'f32' ? '-3.4028234663852886e38' : t === 'i32' ? '-2147483647 - 1' : '0u', step: (a, v) => `max(${a}, ${v})` }
+      return { init: t === 'f32' ? 'neg_inf()' : t === 'i32' ? '-2147483647 - 1' : '0u', step: (a, v) => `max(${a}, ${v})` }
     case 'min':
     case 'argmin':
-      return { init: t === 'f32' ? '3.4028234663852886e38' : t === 'i32' ? '2147483647' : '4294967295u', step: (a, v) => `min(${a}, ${v})` }
+      return { init: t === 'f32' ? '-neg_inf()' : t === 'i32' ? '2147483647' : '4294967295u', step: (a, v) => `min(${a}, ${v})` }
     default:
       return { init: `${t}(0)`, step: (a, v) => `${a} + ${v}` }
   }
@@ -51,7 +57,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
     ]
     const io = { inputs: [{ name: 'x', dtype: p.dtype }], outputs: [{ name: 'out', dtype: outDtype }], uniforms }
     const finish = (acc: string, idx: string) =>
-      isArg(p.op) ? `i32(${idx})` : p.op === 'mean' ? `${outDtype}(${acc} / f32(u.n))` : `${outDtype}(${acc})`
+      isArg(p.op) ? `i32(${idx})` : `${outDtype}(${acc})`
     if (p.inner !== 1) {
       const loop =
         p.op === 'logsumexp'
@@ -59,7 +65,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
   for (var k = 0u; k < u.n; k++) { m = max(m, f32(x[base + k * u.inner])); }
   var acc = 0.0;
   for (var k = 0u; k < u.n; k++) { acc += exp(f32(x[base + k * u.inner]) - m); }
-  out[o] = ${outDtype}(select(m + log(acc), m, m == -3.4028234663852886e38));`
+  out[o] = ${outDtype}(select(m + log(acc), neg_inf(), m == -3.4028234663852886e38));`
           : `var acc = ${init};
   var best = 0u;
   for (var k = 0u; k < u.n; k++) {
@@ -70,6 +76,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
       return {
         ...io,
         workgroupSize: COL_WG,
+        module: NEG_INF_WGSL,
         body: `  let o = wg * ${COL_WG}u + lidx;
   if (o >= u.outer * u.inner) { return; }
   let base = (o / u.inner) * u.n * u.inner + o % u.inner;
@@ -107,11 +114,11 @@ export const reduceKernel: Kernel<ReduceParams> = {
         : `var acc = ${init};
   for (var k = lidx; k < u.n; k += ${ROW_WG}u) { acc = ${step('acc', `${t}(x[base + k])`)}; }
   vals[lidx] = acc;`
-    const result = p.op === 'logsumexp' ? `${outDtype}(select(m + log(vals[0]), m, m == -3.4028234663852886e38))` : finish('vals[0]', 'idxs[0]')
+    const result = p.op === 'logsumexp' ? `${outDtype}(select(m + log(vals[0]), neg_inf(), m == -3.4028234663852886e38))` : finish('vals[0]', 'idxs[0]')
     return {
       ...io,
       workgroupSize: ROW_WG,
-      module: `var<workgroup> vals: array<${p.op === 'logsumexp' ? 'f32' : t}, ${ROW_WG}>;\nvar<workgroup> idxs: array<u32, ${ROW_WG}>;`,
+      module: `${NEG_INF_WGSL}\nvar<workgroup> vals: array<${p.op === 'logsumexp' ? 'f32' : t}, ${ROW_WG}>;\nvar<workgroup> idxs: array<u32, ${ROW_WG}>;`,
       body: `  if (wg >= u.outer) { return; }
   let base = wg * u.n;
   ${accumulate}${tree}
@@ -135,11 +142,11 @@ export const reduceKernel: Kernel<ReduceParams> = {
         }
         for (let k = 0; k < p.n; k++) {
           const v = x![base + k * p.inner]!
-          if (p.op === 'sum' || p.op === 'mean') acc += v
+          if (p.op === 'sum') acc += v
           else if ((p.op === 'max' || p.op === 'argmax') && (v > acc || k === 0)) [acc, best] = [v, k]
           else if ((p.op === 'min' || p.op === 'argmin') && (v < acc || k === 0)) [acc, best] = [v, k]
         }
-        out![o * p.inner + i] = isArg(p.op) ? best : p.op === 'mean' ? acc / p.n : acc
+        out![o * p.inner + i] = isArg(p.op) ? best : acc
       }
     }
   },

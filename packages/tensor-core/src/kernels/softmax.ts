@@ -1,4 +1,5 @@
 import type { DType } from '../dtype.js'
+import { workgroupReduceWgsl } from './workgroup-reduce.js'
 import type { Kernel } from '../kernel.js'
 
 export type MaskKind = 'none' | 'add' | 'bool'
@@ -57,31 +58,15 @@ export const softmaxKernel: Kernel<SoftmaxParams> = {
       outputs: [{ name: 'y', dtype: p.dtype }],
       uniforms,
       workgroupSize: WG,
-      module: `var<workgroup> red: array<f32, ${WG}>;
-fn reduce_max(v: f32, lidx: u32) -> f32 {
-  red[lidx] = v;
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) { workgroupBarrier(); if (lidx < s) { red[lidx] = max(red[lidx], red[lidx + s]); } }
-  workgroupBarrier();
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-fn reduce_sum(v: f32, lidx: u32) -> f32 {
-  red[lidx] = v;
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) { workgroupBarrier(); if (lidx < s) { red[lidx] = red[lidx] + red[lidx + s]; } }
-  workgroupBarrier();
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`,
+      module: workgroupReduceWgsl(WG),
       body: `  if (wg >= u.rows) { return; }
   let base = wg * u.n;
 ${mbase}  var mx = ${LOWEST};
   for (var k = lidx; k < u.n; k += ${WG}u) { if (${keep('k')}) { mx = max(mx, ${logit('k')}); } }
-  let m = reduce_max(mx, lidx);
+  let m = wg_max(mx, lidx);
   var s = 0.0;
   for (var k = lidx; k < u.n; k += ${WG}u) { if (${keep('k')}) { s += exp(${logit('k')} - m); } }
-  let total = reduce_sum(s, lidx);
+  let total = wg_sum(s, lidx);
   for (var k = lidx; k < u.n; k += ${WG}u) {
     let v = ${logit('k')};
     y[base + k] = ${p.dtype}(${out});

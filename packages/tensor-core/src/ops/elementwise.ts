@@ -52,7 +52,8 @@ export const FORMULAS = {
   add: formula('add', 2, ([a, b]) => `${a} + ${b}`, ([a, b], c) => wrap(a! + b!, c)),
   sub: formula('sub', 2, ([a, b]) => `${a} - ${b}`, ([a, b], c) => wrap(a! - b!, c)),
   mul: formula('mul', 2, ([a, b]) => `${a} * ${b}`, ([a, b], c) => (isInt(c) ? wrap(Math.imul(a!, b!), c) : a! * b!)),
-  div: formula('div', 2, ([a, b]) => `${a} / ${b}`, ([a, b], c) => (isInt(c) ? (b === 0 ? 0 : Math.trunc(a! / b!)) : a! / b!)),
+  // Integer division follows WGSL: x / 0 = x, and INT_MIN / -1 wraps to INT_MIN.
+  div: formula('div', 2, ([a, b]) => `${a} / ${b}`, ([a, b], c) => (isInt(c) ? (b === 0 ? a! : wrap(Math.trunc(a! / b!), c)) : a! / b!)),
   pow: formula('pow', 2, ([a, b]) => `pow_signed(${a}, ${b})`, ([a, b]) => a! ** b!),
   maximum: formula('maximum', 2, ([a, b]) => `max(${a}, ${b})`, ([a, b]) => Math.max(a!, b!)),
   minimum: formula('minimum', 2, ([a, b]) => `min(${a}, ${b})`, ([a, b]) => Math.min(a!, b!)),
@@ -180,7 +181,10 @@ function unary(op: ElementwiseOp, x: Tensor, grad?: (x: Tensor, y: Tensor, g: Te
   return y
 }
 
-export const neg = (x: Tensor): Tensor => unary(FORMULAS.neg, x, (_x, _y, g) => neg(g))
+export const neg = (x: Tensor): Tensor => {
+  if (x.dtype === 'u32') throw new DTypeError('neg of a u32 tensor has no meaning; cast to i32 or f32 first')
+  return unary(FORMULAS.neg, x, (_x, _y, g) => neg(g))
+}
 export const exp = (x: Tensor): Tensor => unary(FORMULAS.exp, x, (_x, y, g) => mul(g, y))
 export const log = (x: Tensor): Tensor => unary(FORMULAS.log, x, (x, _y, g) => div(g, x))
 export const sqrt = (x: Tensor): Tensor => unary(FORMULAS.sqrt, x, (_x, y, g) => div(mul(g, 0.5), y))

@@ -1,11 +1,12 @@
 import { record } from '../autograd.js'
+import { isFloat } from '../dtype.js'
 import { ShapeError } from '../errors.js'
 import { layerNormKernel } from '../kernels/layer-norm.js'
 import { softmaxKernel, type MaskKind, type SoftmaxParams } from '../kernels/softmax.js'
 import { broadcastShapes, broadcastStrides, fmt, shapesEqual } from '../shape.js'
 import type { Tensor } from '../tensor.js'
 import { emptyTensor } from './creation.js'
-import { coalesce, exp, mul, sub } from './elementwise.js'
+import { coalesce, exp, mul, sub, where } from './elementwise.js'
 import { mean, sum } from './reduce.js'
 import { reshape } from './layout.js'
 
@@ -49,9 +50,12 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
 /** log-softmax over the last dim, optionally masked. */
 export function logSoftmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
   const y = runSoftmax(x, true, opts.mask)
+  const keep = opts.mask && !isFloat(opts.mask.dtype) ? opts.mask : undefined
   record(y, 'logSoftmax', [x], (g) => {
+    // Positions a boolean mask excludes are constants: no gradient flows into or out of them.
+    const gk = keep ? where(keep, g, 0) : g
     const p = exp(y)
-    return [sub(g, mul(p, sum(g, -1, { keepDims: true })))]
+    return [sub(gk, mul(p, sum(gk, -1, { keepDims: true })))]
   })
   return y
 }

@@ -3,7 +3,7 @@ import { reduceKernel, reduceOutDtype, type ReduceOp } from '../kernels/reduce.j
 import { normalizeAxis, shapesEqual, sizeOf, type Shape } from '../shape.js'
 import type { Tensor } from '../tensor.js'
 import { emptyTensor } from './creation.js'
-import { broadcastTo, cast, div, eq, exp, mul, sub } from './elementwise.js'
+import { broadcastTo, cast, copy, div, eq, exp, mul, sub } from './elementwise.js'
 import { reshape } from './layout.js'
 
 export type Axes = number | readonly number[] | undefined
@@ -28,6 +28,8 @@ function keptShape(shape: Shape, axes: number[]): number[] {
  * Returns the result with reduced dims kept as size 1.
  */
 function reduceRaw(x: Tensor, op: ReduceOp, axes: number[]): Tensor {
+  // Nothing to reduce (a rank-0 input): still a new tensor, since callers dispose the raw result.
+  if (axes.length === 0) return noGrad(() => copy(x))
   // Split axes into runs of adjacent axes; reduce the last run first so earlier indices hold.
   const runs: number[][] = []
   for (const a of axes) {
@@ -129,7 +131,9 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   const lead = g.rank - shape.length
   const axes: number[] = []
   for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i)
-  const summed = axes.length ? reduceRaw(g, 'sum', axes) : g
-  return reshape(summed, shape)
+  if (!axes.length) return reshape(g, shape)
+  const summed = view(reduceRaw(g, 'sum', axes), shape)
+  record(summed, 'sumToShape', [g], (up) => [broadcastTo(reshape(up, keptShape(g.shape, axes)), g.shape)])
+  return summed
 }
 

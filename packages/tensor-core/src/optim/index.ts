@@ -1,0 +1,5 @@
+export { Optimizer, type NamedParameters, type OptimizerState, type StepOptions } from './optimizer.js'
+export { AdamW, type AdamWOptions } from './adamw.js'
+export { SGD, type SgdOptions } from './sgd.js'
+export { clipGradNorm } from './clip.js'
+export { linearWarmup, cosineDecay, exponentialDecay, warmupThen, type LrSchedule } from './schedule.js'

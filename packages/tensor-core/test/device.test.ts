@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { AdapterError, Device, ops, ShapeError, TensorStateError, tidy } from '../src/index.js'
+import type { WebGpuBackend } from '../src/backend/webgpu.js'
+import { gpuDevice, randomArray } from './helpers.js'
+
+describe('Device', () => {
+  const realNavigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator')
+  afterEach(() => {
+    if (realNavigator) Object.defineProperty(globalThis, 'navigator', realNavigator)
+    else delete (globalThis as { navigator?: unknown }).navigator
+  })
+
+  it('without an adapter: webgpu throws a typed error naming what to install; auto falls back to cpu', async () => {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => null } }, configurable: true })
+    await expect(Device.create({ backend: 'webgpu' })).rejects.toThrow(AdapterError)
+    await expect(Device.create({ backend: 'webgpu' })).rejects.toThrow(/mesa-vulkan-drivers/)
+    const d = await Device.create({ backend: 'auto' })
+    expect(d.kind).toBe('cpu')
+  })
+
+  it('rejects data that does not fill the shape, and use after dispose', async () => {
+    const d = await gpuDevice()
+    expect(() => d.tensor(new Float32Array(5), [2, 3])).toThrow(ShapeError)
+    const t = d.tensor(new Float32Array(6), [2, 3])
+    t.dispose()
+    expect(() => ops.exp(t)).toThrow(TensorStateError)
+  })
+
+  it('compiles nothing new when only sizes change (sizes travel as uniforms)', async () => {
+    const d = await gpuDevice()
+    const backend = d.backend as WebGpuBackend
+    const run = (n: number) =>
+      tidy(() => {
+        const x = d.tensor(randomArray(n * 8, n), [n, 8])
+        return ops.softmax(ops.matmul(x, x, { transB: true }))
+      })
+    await run(3).read()
+    const compiled = backend.pipelineCount
+    for (const n of [4, 17, 64, 65]) {
+      const y = run(n)
+      expect(y.shape).toEqual([n, n])
+      await y.read()
+      y.dispose()
+    }
+    expect(backend.pipelineCount).toBe(compiled)
+  })
+
+  it('keeps the pool bounded and reuses buffers across iterations', async () => {
+    const d = await gpuDevice()
+    const x = d.tensor(randomArray(1000, 1), [1000])
+    for (let i = 0; i < 300; i++) tidy(() => {
+      ops.sum(ops.exp(ops.mul(x, i)))
+    })
+    await d.sync()
+    const warm = d.memory()
+    for (let i = 0; i < 200; i++) tidy(() => {
+      ops.sum(ops.exp(ops.mul(x, i)))
+    })
+    await d.sync()
+    const later = d.memory()
+    expect(later.storages).toBe(warm.storages)
+    expect(later.inUseBytes + later.pooledBytes + later.pendingBytes).toBe(warm.inUseBytes + warm.pooledBytes + warm.pendingBytes)
+    x.dispose()
+  })
+})
