@@ -59,9 +59,15 @@ export const MATMUL_VARIANTS = {
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS
 
-/** Variant per adapter profile: textures on software adapters, workgroup tiling on GPUs. */
+/**
+ * Below this many multiply-adds a packed variant's extra dispatch (packing B) costs more
+ * than its faster inner loop saves.
+ */
+const PACKED_MIN_MACS = 64 ** 3
+
+/** Variant per adapter profile: packed B in a texture on software adapters, workgroup tiling on GPUs. */
 export function defaultMatmulVariant(backend: Backend, p: MatmulParams): MatmulVariant {
-  if (backend.adapter.software) {
+  if (backend.adapter.software && p.batch * p.m * p.n * p.k >= PACKED_MIN_MACS) {
     const texture = MATMUL_VARIANTS['texture.8x16']
     if (texture.fits(backend, p)) return texture
   }
