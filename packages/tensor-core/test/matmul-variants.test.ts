@@ -51,9 +51,9 @@ describe('matmul variant selection', () => {
     clearMatmulTuning()
     const p = cases()[0]!.p
     expect(selectMatmulVariant(d, p)).toBe(defaultMatmulVariant(d.backend, p))
-    expect(defaultMatmulVariant(d.backend, p).name).toBe('tiled.32x32')
+    expect(defaultMatmulVariant(d.backend, p).name).toBe('tiled.64x64')
     const big = { ...p, m: 128, n: 128, k: 128 }
-    expect(defaultMatmulVariant(d.backend, big).name).toBe(d.adapter.software ? 'texture.8x16' : 'tiled.32x32')
+    expect(defaultMatmulVariant(d.backend, big).name).toBe(d.adapter.software ? 'texture.8x16' : 'tiled.64x64')
     const [tuning] = await autotuneMatmul(d, [p], { runs: 1, persist: false })
     const fastest = Object.entries(tuning!.ms).sort((x, y) => x[1] - y[1])[0]![0]
     expect(tuning!.winner).toBe(fastest)

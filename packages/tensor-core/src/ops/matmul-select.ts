@@ -65,13 +65,17 @@ export type MatmulVariantName = keyof typeof MATMUL_VARIANTS
  */
 const PACKED_MIN_MACS = 64 ** 3
 
-/** Variant per adapter profile: packed B in a texture on software adapters, workgroup tiling on GPUs. */
+/**
+ * Variant per adapter profile: packed B in a texture on software adapters, workgroup tiling
+ * on GPUs (64×64 tiles measured fastest of the tiled shapes on an H200 through Vulkan, at all
+ * three bench shapes: bench/results/gpu-variants-h200.json).
+ */
 export function defaultMatmulVariant(backend: Backend, p: MatmulParams): MatmulVariant {
   if (backend.adapter.software && p.batch * p.m * p.n * p.k >= PACKED_MIN_MACS) {
     const texture = MATMUL_VARIANTS['texture.8x16']
     if (texture.fits(backend, p)) return texture
   }
-  return MATMUL_VARIANTS['tiled.32x32']
+  return MATMUL_VARIANTS['tiled.64x64']
 }
 
 /** The autotuned winner for this adapter and shape class if there is one, else the profile default. */
