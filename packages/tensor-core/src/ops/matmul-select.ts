@@ -1,7 +1,7 @@
 import type { Backend, Storage } from '../backend/backend.js'
 import { tunedMatmulVariant } from '../autotune.js'
 import type { Device } from '../device.js'
-import { packBKernel, packedBSize, packedMatmulKernel, type PackedShape } from '../kernels/matmul-texture.js'
+import { packBKernel, packedBSize, packedMatmulKernel, type PackedShape } from '../kernels/matmul-packed.js'
 import { tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
 
 /**
