@@ -4,16 +4,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-wasm'
-import { CONV, MATMULS, medianMs } from './workloads.mjs'
+import { CONV, MATMULS, processCpuMs, timeIt } from './workloads.mjs'
 
 export async function runTfjs() {
   await tf.setBackend('wasm')
   await tf.ready()
-  const time = (fn) => medianMs(async () => {
-    const y = fn()
-    await y.data()
-    y.dispose()
-  })
+  const time = (fn) =>
+    timeIt(
+      async () => {
+        const y = fn()
+        await y.data()
+        y.dispose()
+      },
+      { cpuClock: processCpuMs },
+    )
   const matmul = []
   for (const mm of MATMULS) {
     const a = tf.randomUniform([mm.m, mm.k])

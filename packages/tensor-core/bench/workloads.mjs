@@ -9,17 +9,31 @@ export const DISPATCH = { name: 'tiny add (64 elements), amortised', count: 2000
 export const matmulFlops = ({ m, k, n }) => 2 * m * k * n
 export const convFlops = (c) => 2 * c.batch * c.cout * c.h * c.w * c.cin * c.kernel * c.kernel
 
-/** Median of `runs` timings (ms per iteration) of `iters` iterations each, after warm-up. */
-export async function medianMs(step, { runs = 5, iters = 3, warmup = 2, sync = async () => {} } = {}) {
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+/**
+ * Medians over `runs` runs of `iters` iterations each, after warm-up: wall ms per iteration,
+ * and CPU ms per iteration by `cpuClock` (ms of CPU the work used, if given). The machine is
+ * shared, so CPU time says what the work costs when other processes take the cores.
+ */
+export async function timeIt(step, { runs = 5, iters = 3, warmup = 2, sync = async () => {}, cpuClock } = {}) {
   for (let i = 0; i < warmup; i++) await step()
   await sync()
-  const times = []
+  const wall = []
+  const cpu = []
   for (let r = 0; r < runs; r++) {
+    const c0 = cpuClock?.()
     const t0 = performance.now()
     for (let i = 0; i < iters; i++) await step()
     await sync()
-    times.push((performance.now() - t0) / iters)
+    wall.push((performance.now() - t0) / iters)
+    if (cpuClock) cpu.push((cpuClock() - c0) / iters)
   }
-  times.sort((a, b) => a - b)
-  return times[Math.floor(times.length / 2)]
+  return { ms: median(wall), cpuMs: cpuClock ? median(cpu) : null }
+}
+
+/** CPU ms this process has used (all threads). */
+export const processCpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
 }
