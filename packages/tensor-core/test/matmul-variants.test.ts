@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Storage } from '../src/backend/backend.js'
 import { convOutputSize, type ConvGeometry } from '../src/kernels/conv.js'
+import { roundToF16 } from '../src/dtype.js'
 import { matmulCpu, type MatmulParams } from '../src/kernels/matmul.js'
 import { autotuneMatmul, clearMatmulTuning, matmulShapeClass } from '../src/autotune.js'
 import { defaultMatmulVariant, MATMUL_VARIANTS, selectMatmulVariant, type MatmulVariantName } from '../src/ops/matmul-select.js'
@@ -16,6 +17,7 @@ function cases(): { label: string; p: MatmulParams }[] {
     { label: 'Aᵀ·Bᵀ, shared B, odd k', p: { ...base, batch: 3, m: 9, n: 70, k: 7, transA: true, transB: true, aBatchStride: 63, bBatchStride: 0 } },
     { label: 'single row and column', p: { ...base, batch: 1, m: 1, n: 1, k: 5, aBatchStride: 0, bBatchStride: 0, bias: 'row', activation: 'gelu' } },
     { label: 'implicit-GEMM conv, bias per row', p: { ...base, batch: 2, m: 5, n: conv.hout * conv.wout, k: 27, aBatchStride: 0, bBatchStride: 0, bias: 'row', im2col: conv } },
+    { label: 'f16 storage', p: { ...base, dtype: 'f16', batch: 1, m: 10, n: 19, k: 12, aBatchStride: 0, bBatchStride: 0, bias: 'col' } },
   ]
 }
 
@@ -30,18 +32,22 @@ describe.each(Object.keys(MATMUL_VARIANTS) as MatmulVariantName[])('matmul varia
     const d = await gpuDevice()
     const variant = MATMUL_VARIANTS[name]
     expect(variant.fits(d.backend, p)).toBe(true)
+    if (p.dtype === 'f16' && !d.backend.supportsF16) return // lavapipe has shader-f16; adapters without it store no f16
     const [aSize, bSize, biasSize] = operandSizes(p)
-    const [a, b, bias] = [randomArray(aSize, 1), randomArray(bSize, 2), randomArray(biasSize, 3)]
+    // f16 operands are stored rounded, so the reference gets the same rounded values.
+    const values = (n: number, seed: number) => (p.dtype === 'f16' ? roundToF16(randomArray(n, seed)) : randomArray(n, seed))
+    const [a, b, bias] = [values(aSize, 1), values(bSize, 2), values(biasSize, 3)]
     const upload = (data: Float32Array): Storage => {
-      const s = d.backend.alloc('f32', data.length)
+      const s = d.backend.alloc(p.dtype, data.length)
       d.backend.write(s, data)
       return s
     }
-    const out = d.backend.alloc('f32', p.batch * p.m * p.n)
+    const out = d.backend.alloc(p.dtype, p.batch * p.m * p.n)
     variant.run(d.backend, p, upload(a), upload(b), p.bias === 'none' ? undefined : upload(bias), out)
     const expected = new Float32Array(p.batch * p.m * p.n)
     matmulCpu(p, a, b, p.bias === 'none' ? undefined : bias, expected)
-    expectClose(await d.backend.read(out), expected, 1e-4, 1e-5)
+    if (p.dtype === 'f16') roundToF16(expected)
+    expectClose(await d.backend.read(out), expected, p.dtype === 'f16' ? 2e-3 : 1e-4, p.dtype === 'f16' ? 2e-3 : 1e-5)
   })
 })
 
