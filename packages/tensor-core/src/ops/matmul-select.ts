@@ -1,8 +1,8 @@
 import type { Backend, Storage } from '../backend/backend.js'
 import { tunedMatmulVariant } from '../autotune.js'
 import type { Device } from '../device.js'
-import { packBKernel, packedBSize, packedMatmulKernel, type PackedShape } from '../kernels/matmul-packed.js'
-import { tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
+import { packBKernel, packedImageSize, packedMatmulKernel, type PackedParams, type PackedShape } from '../kernels/matmul-packed.js'
+import { bIsBatched, tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
 
 /**
  * One way to compute a matmul: a generator's kernel(s) for one set of tile sizes, plus how
@@ -24,26 +24,31 @@ export function tiledVariant(name: string, shape: TiledShape): MatmulVariant {
   }
 }
 
-/** WebGPU's guaranteed minimum of maxComputeWorkgroupsPerDimension. */
-const MAX_WORKGROUPS_PER_DIM = 65535
-
-/** Packs op(B) into pooled scratch (a texture or a vec4 buffer), then runs the packed kernel. */
-export function packedVariant(name: string, shape: PackedShape): MatmulVariant {
+/**
+ * Packs op(B) into pooled scratch (a texture or a vec4 buffer), then runs the packed kernel.
+ * `maxPanelRows` caps the rows of one texture panel below the adapter's limit (tests use it
+ * to exercise panel folding on small problems).
+ */
+export function packedVariant(name: string, shape: PackedShape, maxPanelRows = Infinity): MatmulVariant {
   const pack = packBKernel(shape.packedIn)
   const kernel = packedMatmulKernel(shape)
+  const paramsFor = (backend: Backend, p: MatmulParams): PackedParams => {
+    const rows = Math.max(1, (bIsBatched(p) ? p.batch : 1) * p.k)
+    const limit = shape.packedIn === 'texture' ? backend.maxTextureDimension2D : Infinity
+    return { ...p, panelRows: Math.min(rows, limit, maxPanelRows) }
+  }
   return {
     name,
     fits(backend, p) {
-      // The pack kernel launches one workgroup row per packed row.
-      const { width, height } = packedBSize(p)
-      if (height > MAX_WORKGROUPS_PER_DIM) return false
+      const { width, height } = packedImageSize(paramsFor(backend, p))
       return shape.packedIn === 'buffer' || (width <= backend.maxTextureDimension2D && height <= backend.maxTextureDimension2D)
     },
     run(backend, p, a, b, bias, out) {
-      const { width, height } = packedBSize(p)
+      const q = paramsFor(backend, p)
+      const { width, height } = packedImageSize(q)
       const packed = shape.packedIn === 'texture' ? backend.allocTexture(width, height) : backend.alloc('f32', width * height * 4)
-      backend.run(pack, p, [b], [packed])
-      backend.run(kernel, p, [a, packed, ...(bias ? [bias] : [])], [out])
+      backend.run(pack, q, [b], [packed])
+      backend.run(kernel, q, [a, packed, ...(bias ? [bias] : [])], [out])
       backend.release(packed)
     },
   }
