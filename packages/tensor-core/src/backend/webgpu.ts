@@ -78,9 +78,10 @@ export class WebGpuBackend implements Backend {
   private readonly textures: TexturePool
   readonly maxTextureDimension2D: number
   /**
-   * Bind groups by pipeline and resources. Pooled buffers come back under the same GPUBuffer,
-   * so a loop over the same shapes rebinds the same objects; creating a bind group was the
-   * largest per-dispatch cost on Dawn.
+   * Bind groups by pipeline and resources. Pooled buffers come back as the same GPUBuffer, so
+   * a loop over the same shapes binds the same objects again and skips a native
+   * createBindGroup per dispatch. An entry may outlive its buffer (destroyed past the pool's
+   * budget); it is never looked up again, and the cache restarts when full.
    */
   private readonly bindGroups = new Map<string, GPUBindGroup>()
   private readonly pipelines = new Map<string, CompiledKernel>()
