@@ -52,6 +52,8 @@ export interface WebGpuOptions {
   dispatchesPerSubmit?: number
   /** Bytes the buffer pool may park for reuse. */
   maxPooledBytes?: number
+  /** Bytes of scratch textures (packed matmul operands) the texture pool may park for reuse. */
+  maxPooledTextureBytes?: number
 }
 
 /** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
@@ -124,7 +126,7 @@ export class WebGpuBackend implements Backend {
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       opts.maxPooledBytes ?? 1 << 30,
     )
-    this.textures = new TexturePool(device)
+    this.textures = new TexturePool(device, opts.maxPooledTextureBytes ?? 1 << 28)
     this.maxTextureDimension2D = device.limits.maxTextureDimension2D
     this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
     device.lost.then((info) => {
