@@ -75,7 +75,7 @@ device.destroy()
 
 let torch = null
 try {
-  const out = execFileSync('/usr/bin/python3', [join(here, 'training_torch.py'), String(STEPS)], { encoding: 'utf8' })
+  const out = execFileSync(process.env.TESSERA_PYTHON ?? '/usr/bin/python3', [join(here, 'training_torch.py'), String(STEPS)], { encoding: 'utf8' })
   torch = JSON.parse(out.trim().split('\n').pop())
 } catch (err) {
   console.error(`PyTorch peer unavailable (${err.message.split('\n')[0]}); run scripts/setup.sh --with-torch`)
