@@ -46,6 +46,7 @@ export const NO_ADAPTER_HELP =
  * software adapter that spinning competes with the rasterizer's worker threads for the same
  * cores. Lowering the main thread's priority (on Linux `setpriority` on pid 0 applies to the
  * calling thread only) gives the workers the CPU; on a real GPU it changes nothing measurable.
+ * Opt-in only (`lowerMainThreadPriority`): it exposes a crash in lavapipe's queue thread.
  */
 export async function yieldMainThreadToWorkers(): Promise<void> {
   if (!isNode()) return
