@@ -3,6 +3,7 @@
  * /usr/bin/python3) and tfjs-backend-wasm (1 thread) on the same shapes, in one run.
  * Writes bench/results/latest.json and latest.md.
  */
+import { torchEnv, torchPython } from './torch-peer-env.mjs'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -14,12 +15,11 @@ import { CONV, DISPATCH, MATMULS, convFlops, matmulFlops } from './workloads.mjs
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const here = dirname(fileURLToPath(import.meta.url))
-const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3'
 
 function runTorch() {
   try {
     const spec = JSON.stringify({ matmuls: MATMULS, conv: CONV })
-    return JSON.parse(execFileSync(python, [join(here, 'torch_peer.py'), spec], { encoding: 'utf8' }))
+    return JSON.parse(execFileSync(torchPython, [join(here, 'torch_peer.py'), spec], { encoding: 'utf8', env: torchEnv }))
   } catch (err) {
     console.error(`PyTorch peer skipped: ${err.message.split('\n')[0]}`)
     return null

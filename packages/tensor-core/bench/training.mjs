@@ -1,12 +1,14 @@
 // Training-step throughput (samples/s) of a small transformer block and a small conv net on
 // the WebGPU adapter, beside PyTorch CPU running the same models in the same run.
-// Usage: node bench/training.mjs   (after `pnpm build`; PyTorch from `scripts/setup.sh --with-torch`)
+// Usage: node bench/training.mjs   (after `pnpm build`; PyTorch from `scripts/setup.sh --with-torch`,
+// or TORCH_PYTHON=/path/to/python3)
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Device, ops, optim, tidy } from '../dist/index.js'
 import { Block, ConvNet, CONVNET, TRANSFORMER } from './training-models.mjs'
+import { torchEnv, torchPython } from './torch-peer-env.mjs'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const here = dirname(fileURLToPath(import.meta.url))
@@ -75,7 +77,7 @@ device.destroy()
 
 let torch = null
 try {
-  const out = execFileSync(process.env.TESSERA_PYTHON ?? '/usr/bin/python3', [join(here, 'training_torch.py'), String(STEPS)], { encoding: 'utf8' })
+  const out = execFileSync(torchPython, [join(here, 'training_torch.py'), String(STEPS)], { encoding: 'utf8', env: torchEnv })
   torch = JSON.parse(out.trim().split('\n').pop())
 } catch (err) {
   console.error(`PyTorch peer unavailable (${err.message.split('\n')[0]}); run scripts/setup.sh --with-torch`)
