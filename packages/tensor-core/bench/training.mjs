@@ -48,6 +48,16 @@ async function timeSteps(device, model, makeBatch, lossOf) {
   return times[times.length >> 1]
 }
 
+// The peer runs first, while no Dawn device (and no lavapipe worker thread) exists in this
+// process: run after it, the same PyTorch step measured 18× slower.
+let torch = null
+try {
+  const out = execFileSync(torchPython, [join(here, 'training_torch.py'), String(STEPS)], { encoding: 'utf8', env: torchEnv })
+  torch = JSON.parse(out.trim().split('\n').pop())
+} catch (err) {
+  console.error(`PyTorch peer unavailable (${err.message.split('\n')[0]}); run scripts/setup.sh --with-torch`)
+}
+
 const device = await Device.create({ backend: 'webgpu' })
 const results = []
 
@@ -74,14 +84,6 @@ const results = []
 }
 const adapter = device.adapter.description
 device.destroy()
-
-let torch = null
-try {
-  const out = execFileSync(torchPython, [join(here, 'training_torch.py'), String(STEPS)], { encoding: 'utf8', env: torchEnv })
-  torch = JSON.parse(out.trim().split('\n').pop())
-} catch (err) {
-  console.error(`PyTorch peer unavailable (${err.message.split('\n')[0]}); run scripts/setup.sh --with-torch`)
-}
 
 const rows = results.map((r, i) => {
   const tessera = (r.batch * 1000) / r.tesseraMs
