@@ -39,9 +39,11 @@ fi
 
 # 3. PyTorch (CPU) from Debian, only with --with-torch: the oracle of the fixture scripts and
 #    the benchmarks' peer. Tests read committed fixtures and never need it.
-if [ "${1:-}" = "--with-torch" ] && ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+#    OpenBLAS too: without it Debian's torch links the reference BLAS (BLAS_INFO=generic) and
+#    runs a 1024³ matmul at ~5 GFLOP/s instead of ~70, which would flatter every ratio.
+if [ "${1:-}" = "--with-torch" ] && { ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; }; then
   apt_update_once
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-numpy >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-numpy libopenblas0-pthread >/dev/null
 fi
 
 # 4. pnpm 9 via npm (corepack fails on this machine).

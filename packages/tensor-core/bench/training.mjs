@@ -1,12 +1,14 @@
 // Training-step throughput (samples/s) of a small transformer block and a small conv net on
 // the WebGPU adapter, beside PyTorch CPU running the same models in the same run.
-// Usage: node bench/training.mjs   (after `pnpm build`; PyTorch from `scripts/setup.sh --with-torch`)
+// Usage: node bench/training.mjs   (after `pnpm build`; PyTorch from `scripts/setup.sh --with-torch`,
+// or TORCH_PYTHON=/path/to/python3)
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Device, ops, optim, tidy } from '../dist/index.js'
 import { Block, ConvNet, CONVNET, TRANSFORMER } from './training-models.mjs'
+import { torchEnv, torchPython } from './torch-peer-env.mjs'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const here = dirname(fileURLToPath(import.meta.url))
@@ -46,6 +48,16 @@ async function timeSteps(device, model, makeBatch, lossOf) {
   return times[times.length >> 1]
 }
 
+// The peer runs first, while no Dawn device (and no lavapipe worker thread) exists in this
+// process: run after it, the same PyTorch step measured 18× slower.
+let torch = null
+try {
+  const out = execFileSync(torchPython, [join(here, 'training_torch.py'), String(STEPS)], { encoding: 'utf8', env: torchEnv })
+  torch = JSON.parse(out.trim().split('\n').pop())
+} catch (err) {
+  console.error(`PyTorch peer unavailable (${err.message.split('\n')[0]}); run scripts/setup.sh --with-torch`)
+}
+
 const device = await Device.create({ backend: 'webgpu' })
 const results = []
 
@@ -72,14 +84,6 @@ const results = []
 }
 const adapter = device.adapter.description
 device.destroy()
-
-let torch = null
-try {
-  const out = execFileSync(process.env.TESSERA_PYTHON ?? '/usr/bin/python3', [join(here, 'training_torch.py'), String(STEPS)], { encoding: 'utf8' })
-  torch = JSON.parse(out.trim().split('\n').pop())
-} catch (err) {
-  console.error(`PyTorch peer unavailable (${err.message.split('\n')[0]}); run scripts/setup.sh --with-torch`)
-}
 
 const rows = results.map((r, i) => {
   const tessera = (r.batch * 1000) / r.tesseraMs

@@ -3,24 +3,13 @@
 // (scripts/adapter-check.mjs) and the headless-Chromium test (test/browser.test.ts), so it
 // takes the library's module namespace instead of importing it.
 
-function random(n, seed, lo = -1, hi = 1) {
-  let a = seed >>> 0
-  const out = new Float32Array(n)
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296)
-  }
-  return out
-}
 
-const ints = (n, seed, hi) => Int32Array.from(random(n, seed, 0, hi), Math.floor)
 
 /** Each case builds tensors on a device and returns the outputs to compare. */
 function cases(tc) {
-  const { ops } = tc
+  const { ops, nn } = tc
+  const random = (n, seed, lo = -1, hi = 1) => nn.init.uniform(n, lo, hi, new nn.HostRandom(seed))
+  const ints = (n, seed, hi) => Int32Array.from(random(n, seed, 0, hi), Math.floor)
   const t = (d, shape, seed) => d.tensor(random(shape.reduce((a, b) => a * b, 1), seed), shape)
   return {
     'elementwise (broadcast gelu·exp + where)': (d) => {

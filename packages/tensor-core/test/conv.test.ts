@@ -82,6 +82,17 @@ describe('conv2d', () => {
     }, { rtol: 1e-4, atol: 1e-5 })
   })
 
+  it('webgpu forward and backward match cpu where the packed (texture) matmul runs', async () => {
+    // 16·256·72 multiply-adds per image: above the size where software adapters pack B.
+    const c: ConvCase = { x: [2, 8, 16, 16], w: [16, 8, 3, 3], padding: 1, bias: true }
+    await compareBackends((d) => {
+      const { x, w, b } = convInputs(d, c, 5, true)
+      const y = ops.conv2d(x, w, { bias: b, padding: c.padding })
+      ops.sum(ops.mul(y, d.tensor(randomArray(y.size, 9), y.shape))).backward()
+      return [y, x.grad!, w.grad!, b!.grad!]
+    }, { rtol: 1e-4, atol: 1e-4 })
+  })
+
   it('matches a direct sum on a hand-checked case', async () => {
     const d = await cpuDevice()
     // 1 channel 3×3 input, 2×2 all-ones kernel, padding 1, stride 2: corner sums.

@@ -1,5 +1,5 @@
 import { afterAll, expect } from 'vitest'
-import { Device, type Tensor } from '../src/index.js'
+import { Device, nn, type Tensor } from '../src/index.js'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 
@@ -23,18 +23,9 @@ afterAll(async () => {
   cpuPromise = null
 })
 
-/** Deterministic pseudo-random floats in [lo, hi) (mulberry32). */
+/** Deterministic pseudo-random floats in [lo, hi) (the library's seeded host generator). */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0
-  const out = new Float32Array(n)
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296)
-  }
-  return out
+  return nn.init.uniform(n, lo, hi, new nn.HostRandom(seed))
 }
 
 export function randomInts(n: number, seed: number, lo: number, hi: number): Int32Array {

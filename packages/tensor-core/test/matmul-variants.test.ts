@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { Storage } from '../src/backend/backend.js'
 import { convOutputSize, type ConvGeometry } from '../src/kernels/conv.js'
+import { roundToF16 } from '../src/dtype.js'
 import { matmulCpu, type MatmulParams } from '../src/kernels/matmul.js'
-import { MATMUL_VARIANTS, type MatmulVariantName } from '../src/ops/matmul-select.js'
+import { autotuneMatmul, clearMatmulTuning, matmulShapeClass } from '../src/autotune.js'
+import { defaultMatmulVariant, MATMUL_VARIANTS, packedVariant, selectMatmulVariant, type MatmulVariant } from '../src/ops/matmul-select.js'
 import { expectClose, gpuDevice, randomArray } from './helpers.js'
 
 const base = { dtype: 'f32', transA: false, transB: false, bias: 'none', activation: 'none' } as const
@@ -15,6 +17,7 @@ function cases(): { label: string; p: MatmulParams }[] {
     { label: 'Aᵀ·Bᵀ, shared B, odd k', p: { ...base, batch: 3, m: 9, n: 70, k: 7, transA: true, transB: true, aBatchStride: 63, bBatchStride: 0 } },
     { label: 'single row and column', p: { ...base, batch: 1, m: 1, n: 1, k: 5, aBatchStride: 0, bBatchStride: 0, bias: 'row', activation: 'gelu' } },
     { label: 'implicit-GEMM conv, bias per row', p: { ...base, batch: 2, m: 5, n: conv.hout * conv.wout, k: 27, aBatchStride: 0, bBatchStride: 0, bias: 'row', im2col: conv } },
+    { label: 'f16 storage', p: { ...base, dtype: 'f16', batch: 1, m: 10, n: 19, k: 12, aBatchStride: 0, bBatchStride: 0, bias: 'col' } },
   ]
 }
 
@@ -24,22 +27,76 @@ function operandSizes(p: MatmulParams): [number, number, number] {
   return [aSize, bSize, p.bias === 'row' ? p.m : p.n]
 }
 
-describe.each(Object.keys(MATMUL_VARIANTS) as MatmulVariantName[])('matmul variant %s', (name) => {
+// The packed variants again with packed rows folded into panels of 5 (same pipelines): the
+// layout that lets batch·k exceed the texture height limit.
+const VARIANTS: Record<string, MatmulVariant> = {
+  ...MATMUL_VARIANTS,
+  'texture.8x16, panels of 5 rows': packedVariant('texture.8x16', { rows: 8, texels: 4, threads: 64, packedIn: 'texture' }, 5),
+  'vec4.8x16, panels of 5 rows': packedVariant('vec4.8x16', { rows: 8, texels: 4, threads: 64, packedIn: 'buffer' }, 5),
+}
+
+describe.each(Object.keys(VARIANTS))('matmul variant %s', (name) => {
   it.each(cases())('matches the cpu reference: $label', async ({ p }) => {
     const d = await gpuDevice()
-    const variant = MATMUL_VARIANTS[name]
+    const variant = VARIANTS[name]!
     expect(variant.fits(d.backend, p)).toBe(true)
+    if (p.dtype === 'f16' && !d.backend.supportsF16) return // lavapipe has shader-f16; adapters without it store no f16
     const [aSize, bSize, biasSize] = operandSizes(p)
-    const [a, b, bias] = [randomArray(aSize, 1), randomArray(bSize, 2), randomArray(biasSize, 3)]
+    // f16 operands are stored rounded, so the reference gets the same rounded values.
+    const values = (n: number, seed: number) => (p.dtype === 'f16' ? roundToF16(randomArray(n, seed)) : randomArray(n, seed))
+    const [a, b, bias] = [values(aSize, 1), values(bSize, 2), values(biasSize, 3)]
     const upload = (data: Float32Array): Storage => {
-      const s = d.backend.alloc('f32', data.length)
+      const s = d.backend.alloc(p.dtype, data.length)
       d.backend.write(s, data)
       return s
     }
-    const out = d.backend.alloc('f32', p.batch * p.m * p.n)
+    const out = d.backend.alloc(p.dtype, p.batch * p.m * p.n)
     variant.run(d.backend, p, upload(a), upload(b), p.bias === 'none' ? undefined : upload(bias), out)
     const expected = new Float32Array(p.batch * p.m * p.n)
     matmulCpu(p, a, b, p.bias === 'none' ? undefined : bias, expected)
-    expectClose(await d.backend.read(out), expected, 1e-4, 1e-5)
+    if (p.dtype === 'f16') roundToF16(expected)
+    expectClose(await d.backend.read(out), expected, p.dtype === 'f16' ? 2e-3 : 1e-4, p.dtype === 'f16' ? 2e-3 : 1e-5)
+  })
+})
+
+describe('matmul variant selection', () => {
+  it('uses the adapter profile default until tuned, then the fastest candidate per shape class', async () => {
+    const d = await gpuDevice()
+    clearMatmulTuning()
+    const p = cases()[0]!.p
+    expect(selectMatmulVariant(d, p)).toBe(defaultMatmulVariant(d.backend, p))
+    expect(defaultMatmulVariant(d.backend, p).name).toBe('tiled.64x64')
+    const big = { ...p, m: 128, n: 128, k: 128 }
+    expect(defaultMatmulVariant(d.backend, big).name).toBe(d.adapter.software ? 'texture.8x16' : 'tiled.64x64')
+    const [tuning] = await autotuneMatmul(d, [p], { runs: 1, persist: false })
+    const fastest = Object.entries(tuning!.ms).sort((x, y) => x[1] - y[1])[0]![0]
+    expect(tuning!.winner).toBe(fastest)
+    expect(Object.keys(tuning!.ms).length).toBe(Object.keys(MATMUL_VARIANTS).length)
+    expect(selectMatmulVariant(d, { ...p, m: 14, n: 40 }).name).toBe(fastest)
+    expect(matmulShapeClass({ ...p, m: 1024 })).not.toBe(tuning!.shapeClass)
+    expect(await autotuneMatmul(d, [p], { persist: false })).toEqual([])
+    clearMatmulTuning()
+  })
+  it('persists winners per adapter in a JSON file under the cache dir', async () => {
+    const d = await gpuDevice()
+    const { mkdtempSync, readFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const prev = process.env.XDG_CACHE_HOME
+    process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), 'tessera-tune-'))
+    try {
+      clearMatmulTuning()
+      const p = cases()[0]!.p
+      const [tuning] = await autotuneMatmul(d, [p], { runs: 1 })
+      const file = JSON.parse(readFileSync(join(process.env.XDG_CACHE_HOME, 'tessera', 'matmul-tuning.json'), 'utf8'))
+      expect(Object.values(file)).toEqual([{ [tuning!.shapeClass]: tuning!.winner }])
+      clearMatmulTuning()
+      expect(await autotuneMatmul(d, [p])).toEqual([])
+      expect(selectMatmulVariant(d, p).name).toBe(tuning!.winner)
+    } finally {
+      clearMatmulTuning()
+      if (prev === undefined) delete process.env.XDG_CACHE_HOME
+      else process.env.XDG_CACHE_HOME = prev
+    }
   })
 })

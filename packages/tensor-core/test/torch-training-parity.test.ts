@@ -13,6 +13,7 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/training.json', impo
   target: number[]
   steps: { loss: number; grads: Named }[]
   final: Named
+  convnet: TrainingFixture & { config: { b: number; c: number; hw: number; classes: number }; x: number[]; target: number[] }
 }
 const { d: D, heads: HEADS, t: T, b: B } = fixture.config
 
@@ -55,47 +56,92 @@ function hostDict(named: Named) {
   return Object.fromEntries(Object.entries(named).map(([n, t]) => [n, { dtype: 'f32' as const, shape: t.shape, data: Float32Array.from(t.data) }]))
 }
 
-describe('training parity with PyTorch (pre-LN transformer block, 3 AdamW steps)', () => {
+/** The conv net of the fixture script: conv → ReLU → max-pool → conv → ReLU → upsample → 1×1 conv. */
+class ConvNet extends nn.Module {
+  conv1: nn.Conv2d
+  conv2: nn.Conv2d
+  head: nn.Conv2d
+
+  constructor(device: Device, c: number, classes: number) {
+    super()
+    this.conv1 = this.registerModule('conv1', new nn.Conv2d(device, c, 6, 3, { padding: 1 }))
+    this.conv2 = this.registerModule('conv2', new nn.Conv2d(device, 6, 8, 3, { padding: 1 }))
+    this.head = this.registerModule('head', new nn.Conv2d(device, 8, classes, 1))
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = ops.maxPool2d(ops.relu(this.conv1.forward(x)), { kernel: 2, stride: 2 })
+    return this.head.forward(ops.upsampleNearest2d(ops.relu(this.conv2.forward(h)), 2))
+  }
+}
+
+interface TrainingFixture {
+  init: Named
+  steps: { loss: number; grads: Named }[]
+  final: Named
+}
+
+/**
+ * Loads the fixture's initial weights, runs its 3 AdamW steps and compares every loss,
+ * every gradient and the final weights.
+ */
+async function expectTrainingParity(model: nn.Module, fx: TrainingFixture, lossOf: () => Tensor): Promise<void> {
+  model.loadStateDict(hostDict(fx.init), { strict: false })
+  expect(Object.keys(model.stateDict()).filter((n) => !(n in fx.init))).toEqual(model instanceof Block ? ['causal'] : [])
+  const opt = new optim.AdamW(model.namedParameters(), { lr: fixture.config.lr, weightDecay: fixture.config.weightDecay })
+  for (const step of fx.steps) {
+    const loss = tidy(() => {
+      const l = lossOf()
+      l.backward()
+      return l
+    })
+    expect(Math.abs((await loss.item()) - step.loss)).toBeLessThan(1e-4 * Math.abs(step.loss) + 1e-7)
+    for (const [name, p] of model.namedParameters()) {
+      const expected = step.grads[name]!
+      const scale = Math.max(...expected.data.map(Math.abs))
+      // 1e-4 relative to the tensor's largest gradient: elementwise relative error is
+      // meaningless for entries that cancel to ~0.
+      expectClose(await p.grad!.read(), expected.data, 0, 1e-4 * scale + 1e-8)
+    }
+    opt.step()
+    opt.zeroGrad()
+    loss.dispose()
+  }
+  // Adam divides by √v, so an entry whose gradient is rounding noise (the key bias of
+  // attention gets exactly zero gradient in exact arithmetic: softmax ignores a constant
+  // shift per row) moves by ±lr in either framework. Those entries are excluded; all
+  // others must match.
+  for (const [name, p] of model.namedParameters()) {
+    const got = await p.read()
+    const want = fx.final[name]!.data
+    const noise = (k: number) => fx.steps.every((s) => Math.abs(s.grads[name]!.data[k]!) < 1e-7)
+    const kept = want.map((_, k) => k).filter((k) => !noise(k))
+    expect(kept.length).toBeGreaterThan(want.length / 2)
+    expectClose(kept.map((k) => got[k]!), kept.map((k) => want[k]!), 1e-4, 1e-6)
+  }
+  model.dispose()
+  opt.dispose()
+}
+
+describe('training parity with PyTorch (3 AdamW steps: losses, every gradient, final weights)', () => {
   for (const backend of ['cpu', 'webgpu'] as const) {
-    it(`losses, every gradient and final weights match (${backend})`, async () => {
+    it(`pre-LN transformer block (${backend})`, async () => {
       const device = backend === 'cpu' ? await cpuDevice() : await gpuDevice()
       const block = new Block(device)
-      block.loadStateDict({ ...hostDict(fixture.init), causal: { dtype: 'i32', shape: [T, T], data: (await block.stateDict()['causal']!.read()) as Int32Array } })
-      const opt = new optim.AdamW(block.namedParameters(), { lr: fixture.config.lr, weightDecay: fixture.config.weightDecay })
       const x = device.tensor(Float32Array.from(fixture.x), [B, T, D])
       const target = device.tensor(Float32Array.from(fixture.target), [B, T, D])
-      for (const step of fixture.steps) {
-        const loss = tidy(() => {
-          const l = ops.mean(ops.square(ops.sub(block.forward(x), target)))
-          l.backward()
-          return l
-        })
-        expect(Math.abs((await loss.item()) - step.loss)).toBeLessThan(1e-4 * Math.abs(step.loss) + 1e-7)
-        for (const [name, p] of block.namedParameters()) {
-          const expected = step.grads[name]!
-          const scale = Math.max(...expected.data.map(Math.abs))
-          // 1e-4 relative to the tensor's largest gradient: elementwise relative error is
-          // meaningless for entries that cancel to ~0.
-          expectClose(await p.grad!.read(), expected.data, 0, 1e-4 * scale + 1e-8)
-        }
-        opt.step()
-        opt.zeroGrad()
-        loss.dispose()
-      }
-      // Adam divides by √v, so an entry whose gradient is rounding noise (the key bias of
-      // attention gets exactly zero gradient in exact arithmetic: softmax ignores a constant
-      // shift per row) moves by ±lr in either framework. Those entries are excluded; all
-      // others must match.
-      for (const [name, p] of block.namedParameters()) {
-        const got = await p.read()
-        const want = fixture.final[name]!.data
-        const noise = (k: number) => fixture.steps.every((s) => Math.abs(s.grads[name]!.data[k]!) < 1e-7)
-        const kept = want.map((_, k) => k).filter((k) => !noise(k))
-        expect(kept.length).toBeGreaterThan(want.length / 2)
-        expectClose(kept.map((k) => got[k]!), kept.map((k) => want[k]!), 1e-4, 1e-6)
-      }
-      block.dispose()
-      opt.dispose()
+      await expectTrainingParity(block, fixture, () => ops.mean(ops.square(ops.sub(block.forward(x), target))))
+    })
+
+    it(`conv net with cross-entropy (${backend})`, async () => {
+      const device = backend === 'cpu' ? await cpuDevice() : await gpuDevice()
+      const { config, ...fx } = fixture.convnet
+      const net = new ConvNet(device, config.c, config.classes)
+      const x = device.tensor(Float32Array.from(fx.x), [config.b, config.c, config.hw, config.hw])
+      const target = device.tensor(Int32Array.from(fx.target), [config.b * config.hw * config.hw])
+      await expectTrainingParity(net, fx, () =>
+        ops.crossEntropy(ops.reshape(ops.permute(net.forward(x), [0, 2, 3, 1]), [-1, config.classes]), target),
+      )
     })
   }
 })

@@ -1,17 +1,18 @@
 import { AdapterError } from '../errors.js'
 
-/** Objects that must outlive every pending GPU operation (see `loadNodeGpu`). */
-const keepAlive = new Set<unknown>()
+/**
+ * Dawn's GPU object for this process, shared on globalThis (so copies of the package, and
+ * test files re-evaluating modules, share it). It plays navigator.gpu's part and is never
+ * released: collecting it while work is pending aborts the process, and creating and
+ * dropping one per device made lavapipe crash in later, unrelated work.
+ */
+const DAWN_GPU = Symbol.for('tessera.tensor-core.dawnGpu')
 
 export function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node
 }
 
-/**
- * `navigator.gpu` in browsers; in Node, Dawn through the npm package `webgpu`. The object
- * Dawn's `create()` returns must stay referenced while work is pending, or the process aborts
- * in a mutex assertion when it is collected; it is pinned here until `releaseNodeGpu`.
- */
+/** `navigator.gpu` in browsers; in Node, Dawn through the npm package `webgpu`. */
 export async function loadGpu(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator
   if (nav?.gpu) return nav.gpu
@@ -27,13 +28,9 @@ export async function loadGpu(): Promise<GPU> {
   for (const [name, value] of Object.entries(mod.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value
   }
-  const gpu = mod.create([])
-  keepAlive.add(gpu)
-  return gpu
-}
-
-export function releaseGpu(gpu: GPU): void {
-  keepAlive.delete(gpu)
+  const shared = globalThis as { [DAWN_GPU]?: GPU }
+  shared[DAWN_GPU] ??= mod.create([])
+  return shared[DAWN_GPU]
 }
 
 export const NO_ADAPTER_HELP =
@@ -46,6 +43,7 @@ export const NO_ADAPTER_HELP =
  * software adapter that spinning competes with the rasterizer's worker threads for the same
  * cores. Lowering the main thread's priority (on Linux `setpriority` on pid 0 applies to the
  * calling thread only) gives the workers the CPU; on a real GPU it changes nothing measurable.
+ * Opt-in only (`lowerMainThreadPriority`): it exposes a crash in lavapipe's queue thread.
  */
 export async function yieldMainThreadToWorkers(): Promise<void> {
   if (!isNode()) return

@@ -7,8 +7,17 @@
 export class TexturePool {
   private free = new Map<string, GPUTexture[]>()
   private pending: GPUTexture[] = []
+  private pooledBytes = 0
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    /** Above this many parked bytes, released textures are destroyed instead of kept. */
+    private readonly maxPooledBytes: number,
+  ) {}
+
+  private static bytes(t: GPUTexture): number {
+    return t.width * t.height * 16
+  }
 
   static round(texels: number): number {
     if (texels <= 16) return 16
@@ -20,7 +29,10 @@ export class TexturePool {
     const w = Math.min(TexturePool.round(width), max)
     const h = Math.min(TexturePool.round(height), max)
     const reused = this.free.get(`${w}x${h}`)?.pop()
-    if (reused) return reused
+    if (reused) {
+      this.pooledBytes -= TexturePool.bytes(reused)
+      return reused
+    }
     return this.device.createTexture({
       size: [w, h],
       format: 'rgba32float',
@@ -34,6 +46,11 @@ export class TexturePool {
 
   onSubmit(): void {
     for (const t of this.pending) {
+      if (this.pooledBytes + TexturePool.bytes(t) > this.maxPooledBytes) {
+        t.destroy()
+        continue
+      }
+      this.pooledBytes += TexturePool.bytes(t)
       const key = `${t.width}x${t.height}`
       let list = this.free.get(key)
       if (!list) this.free.set(key, (list = []))

@@ -4,7 +4,7 @@ import { emitWgsl, type Kernel, type ShaderSpec } from '../kernel.js'
 import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
 import { BufferPool } from './buffer-pool.js'
 import { TexturePool } from './texture-pool.js'
-import { loadGpu, NO_ADAPTER_HELP, releaseGpu, yieldMainThreadToWorkers } from './dawn.js'
+import { loadGpu, NO_ADAPTER_HELP, yieldMainThreadToWorkers } from './dawn.js'
 
 export class GpuStorage implements Storage {
   constructor(
@@ -25,20 +25,7 @@ export class GpuTextureStorage implements Storage {
   }
 }
 
-/** Bind groups are cached per (pipeline, bound resources); past this many the cache restarts. */
-const BIND_GROUP_CACHE_SIZE = 4096
-
-/** Stable small ids for GPU objects, to key the bind group cache. */
-const resourceIds = new WeakMap<object, number>()
-let nextResourceId = 0
-function resourceId(o: object): number {
-  let id = resourceIds.get(o)
-  if (id === undefined) resourceIds.set(o, (id = nextResourceId++))
-  return id
-}
-
 interface CompiledKernel {
-  id: number
   pipeline: GPUComputePipeline
   layout: GPUBindGroupLayout
   /** Bytes of the uniform block, rounded to 16. */
@@ -52,6 +39,15 @@ export interface WebGpuOptions {
   dispatchesPerSubmit?: number
   /** Bytes the buffer pool may park for reuse. */
   maxPooledBytes?: number
+  /** Bytes of scratch textures (packed matmul operands) the texture pool may park for reuse. */
+  maxPooledTextureBytes?: number
+  /**
+   * Node on a software adapter: lower the main thread's priority so Dawn's event polling
+   * leaves the cores to lavapipe's workers (faster when cores are contended). Off by
+   * default: with it, lavapipe crashed (SIGSEGV in its queue thread) in over half of the
+   * 10,000-iteration leak-test runs here, and never without it.
+   */
+  lowerMainThreadPriority?: boolean
 }
 
 /** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
@@ -77,12 +73,6 @@ export class WebGpuBackend implements Backend {
   private readonly pool: BufferPool
   private readonly textures: TexturePool
   readonly maxTextureDimension2D: number
-  /**
-   * Bind groups by pipeline and resources. Pooled buffers come back under the same GPUBuffer,
-   * so a loop over the same shapes rebinds the same objects; creating a bind group was the
-   * largest per-dispatch cost on Dawn.
-   */
-  private readonly bindGroups = new Map<string, GPUBindGroup>()
   private readonly pipelines = new Map<string, CompiledKernel>()
   private encoder: GPUCommandEncoder | null = null
   private pass: GPUComputePassEncoder | null = null
@@ -109,7 +99,6 @@ export class WebGpuBackend implements Backend {
   private pendingCompiles: Promise<void>[] = []
 
   private constructor(
-    private readonly gpu: GPU,
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
     opts: WebGpuOptions,
@@ -123,7 +112,7 @@ export class WebGpuBackend implements Backend {
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       opts.maxPooledBytes ?? 1 << 30,
     )
-    this.textures = new TexturePool(device)
+    this.textures = new TexturePool(device, opts.maxPooledTextureBytes ?? 1 << 28)
     this.maxTextureDimension2D = device.limits.maxTextureDimension2D
     this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
     device.lost.then((info) => {
@@ -134,10 +123,7 @@ export class WebGpuBackend implements Backend {
   static async create(opts: WebGpuOptions = {}): Promise<WebGpuBackend> {
     const gpu = await loadGpu()
     const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference })
-    if (!adapter) {
-      releaseGpu(gpu)
-      throw new AdapterError(NO_ADAPTER_HELP)
-    }
+    if (!adapter) throw new AdapterError(NO_ADAPTER_HELP)
     const features: GPUFeatureName[] = []
     if (adapter.features.has('shader-f16')) features.push('shader-f16')
     const limits = adapter.limits
@@ -157,7 +143,7 @@ export class WebGpuBackend implements Backend {
     })
     const info = adapter.info
     const software = info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|basic render/i.test(`${info.device} ${info.description}`)
-    if (software) await yieldMainThreadToWorkers()
+    if (software && opts.lowerMainThreadPriority) await yieldMainThreadToWorkers()
     const summary: AdapterSummary = {
       backend: 'webgpu',
       vendor: info.vendor,
@@ -166,7 +152,7 @@ export class WebGpuBackend implements Backend {
       software,
       features: [...adapter.features],
     }
-    return new WebGpuBackend(gpu, device, summary, opts)
+    return new WebGpuBackend(device, summary, opts)
   }
 
   alloc(dtype: DType, size: number): GpuStorage {
@@ -276,16 +262,20 @@ export class WebGpuBackend implements Backend {
     return { inUseBytes: p.inUseBytes, pooledBytes: p.pooledBytes, pendingBytes: p.pendingBytes, storages: p.storages }
   }
 
+  /**
+   * Stops accepting work at once; frees GPU memory and the device once the queue is idle.
+   * Destroying under running work made lavapipe crash in the next test file's work.
+   */
   destroy(): void {
     if (this.destroyed) return
     this.flush()
     this.destroyed = true
-    this.pool.destroy()
-    this.textures.destroy()
-    this.bindGroups.clear()
-    this.arena.destroy()
-    this.device.destroy()
-    releaseGpu(this.gpu)
+    void this.device.queue.onSubmittedWorkDone().then(() => {
+      this.pool.destroy()
+      this.textures.destroy()
+      this.arena.destroy()
+      this.device.destroy()
+    })
   }
 
   /** Compiled pipelines so far (sizes travel as uniforms, so this grows with variants only). */
@@ -362,24 +352,22 @@ export class WebGpuBackend implements Backend {
       }),
     )
     const uniformBytes = Math.max(16, Math.ceil((Math.max(1, spec.uniforms.length) * 4) / 16) * 16)
-    const compiled = { id: this.pipelines.size, pipeline, layout, uniformBytes, uniformTypes: spec.uniforms }
+    const compiled = { pipeline, layout, uniformBytes, uniformTypes: spec.uniforms }
     this.pipelines.set(key, compiled)
     return compiled
   }
 
+  /**
+   * A bind group per dispatch. Caching them by (pipeline, buffers) saved a native call per
+   * dispatch but made lavapipe crash intermittently (SIGSEGV on its queue thread) over long
+   * runs; with one per dispatch, the full suite and the 10,000-step leak test never did.
+   */
   private bindGroupFor(compiled: CompiledKernel, resources: (GpuStorage | GpuTextureStorage)[]): GPUBindGroup {
-    const objects = resources.map((r) => (r instanceof GpuTextureStorage ? r.texture : r.buffer))
-    const key = `${compiled.id}:${objects.map(resourceId).join(',')}`
-    let group = this.bindGroups.get(key)
-    if (!group) {
-      if (this.bindGroups.size >= BIND_GROUP_CACHE_SIZE) this.bindGroups.clear()
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: compiled.uniformBytes } }]
-      resources.forEach((r, i) => entries.push({ binding: 1 + i, resource: r instanceof GpuTextureStorage ? r.view : { buffer: r.buffer } }))
-      group = this.device.createBindGroup({ layout: compiled.layout, entries })
-      this.bindGroups.set(key, group)
-    }
-    return group
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: compiled.uniformBytes } }]
+    resources.forEach((r, i) => entries.push({ binding: 1 + i, resource: r instanceof GpuTextureStorage ? r.view : { buffer: r.buffer } }))
+    return this.device.createBindGroup({ layout: compiled.layout, entries })
   }
+
 
   private packUniforms(compiled: CompiledKernel, values: number[]): number {
     const slot = Math.ceil(compiled.uniformBytes / this.uniformAlign) * this.uniformAlign

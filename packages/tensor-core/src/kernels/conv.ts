@@ -69,6 +69,34 @@ fn ${name}(n: u32, k: u32, pix: u32) -> f32 {
 }`
 }
 
+/**
+ * WGSL `fn name(n, k, pix0) -> vec4<f32>`: column-matrix elements (k, pix0..pix0+3) of image
+ * n, 0 past the last pixel. Decomposes k and the first pixel once (integer division is a
+ * scalar loop per SIMD lane on software adapters), then steps through the row.
+ */
+export function im2colLoad4Wgsl(name: string, buffer: string): string {
+  const tap = (e: number) => `
+  if (pix0 + ${e}u < u.hout * u.wout) {
+    let iy = i32(oy * u.strideH + ky) - u.padH;
+    let ix = i32(ox * u.strideW + kx) - u.padW;
+    if (iy >= 0 && iy < i32(u.h) && ix >= 0 && ix < i32(u.w)) { v[${e}] = f32(${buffer}[(plane + u32(iy)) * u.w + u32(ix)]); }
+  }
+  ox += 1u;
+  if (ox == u.wout) { ox = 0u; oy += 1u; }`
+  return `
+fn ${name}(n: u32, k: u32, pix0: u32) -> vec4<f32> {
+  let taps = u.kh * u.kw;
+  let ci = k / taps;
+  let ky = (k - ci * taps) / u.kw;
+  let kx = k - ci * taps - ky * u.kw;
+  let plane = (n * u.cin + ci) * u.h;
+  var oy = pix0 / u.wout;
+  var ox = pix0 - oy * u.wout;
+  var v = vec4<f32>(0.0);${[0, 1, 2, 3].map(tap).join('')}
+  return v;
+}`
+}
+
 /** CPU twin of `im2colLoadWgsl`: the column matrix [N, K, P] of NCHW `x`. */
 export function im2colCpu(g: ConvGeometry, x: ArrayLike<number>, col: { [i: number]: number }): void {
   const P = pixelCount(g)

@@ -1,6 +1,6 @@
 import type { DType } from '../dtype.js'
 import type { Kernel, ShaderSpec } from '../kernel.js'
-import { GEOMETRY_UNIFORM_DECLS, geometryUniforms, im2colCpu, im2colLoadWgsl, type ConvGeometry } from './conv.js'
+import { GEOMETRY_UNIFORM_DECLS, geometryUniforms, im2colCpu, im2colLoad4Wgsl, im2colLoadWgsl, type ConvGeometry } from './conv.js'
 
 export type Activation = 'none' | 'relu' | 'gelu' | 'quickGelu'
 
@@ -121,6 +121,15 @@ export function loadBWgsl(p: MatmulParams): string {
   if (p.im2col) return `${im2colLoadWgsl('imagePatch', 'b')}
 fn loadB(z: u32, kk: u32, col: u32) -> f32 { return imagePatch(z, kk, col); }`
   return `fn loadB(z: u32, kk: u32, col: u32) -> f32 { return f32(b[z * u.bBatch + ${p.transB ? 'col * u.k + kk' : 'kk * u.n + col'}]); }`
+}
+
+/** WGSL `loadB4(z, kk, col0) -> vec4<f32>`: elements (kk, col0..col0+3) of op(B[z]), 0 past n. */
+export function loadB4Wgsl(p: MatmulParams): string {
+  if (p.im2col) return `${im2colLoad4Wgsl('imagePatch4', 'b')}
+fn loadB4(z: u32, kk: u32, col0: u32) -> vec4<f32> { return imagePatch4(z, kk, col0); }`
+  const lane = (e: number) => `select(0.0, loadB(z, kk, min(col0 + ${e}u, u.n - 1u)), col0 + ${e}u < u.n)`
+  return `${loadBWgsl(p)}
+fn loadB4(z: u32, kk: u32, col0: u32) -> vec4<f32> { return vec4<f32>(${[0, 1, 2, 3].map(lane).join(', ')}); }`
 }
 
 /** Helpers the epilogue's activations use. */

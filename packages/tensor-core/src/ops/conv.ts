@@ -99,11 +99,19 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     const g3 = reshape(grad, [g.batch, cout, P])
     const w2 = reshape(weight, [cout, K])
     const grads: (Tensor | null)[] = [null, null]
-    if (x.requiresGrad) grads[0] = fromColumns(matmul(w2, g3, { transA: true }), g)
+    // Column-sized intermediates (kh·kw times the input) are freed as soon as they are used.
+    if (x.requiresGrad) {
+      const dcol = matmul(w2, g3, { transA: true })
+      grads[0] = fromColumns(dcol, g)
+      dcol.dispose() // a pointwise conv's dx is a view of it and keeps the storage
+    }
     if (weight.requiresGrad) {
-      // Recomputed rather than saved: the column matrix is kh·kw times the input's size.
+      // Recomputed rather than saved from the forward pass, for the same reason.
       const col = columns(x, g)
-      grads[1] = reshape(sum(matmul(g3, col, { transB: true }), 0), weight.shape)
+      const perImage = matmul(g3, col, { transB: true })
+      grads[1] = reshape(sum(perImage, 0), weight.shape)
+      perImage.dispose()
+      col.dispose()
     }
     if (bias) grads.push(bias.requiresGrad ? sum(grad, [0, 2, 3]) : null)
     return grads

@@ -43,7 +43,7 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
  * Copies a strided view of `src` (shape `shape`, `strides`, `offset`) into `dst`, itself
  * addressed as a strided region. Every layout op is this one kernel with other strides.
  */
-function stridedCopy(
+export function stridedCopy(
   src: Tensor,
   shape: Shape,
   srcView: { strides: readonly number[]; offset: number },

@@ -1,7 +1,8 @@
 import type { Backend, Storage } from '../backend/backend.js'
+import { tunedMatmulVariant } from '../autotune.js'
 import type { Device } from '../device.js'
-import { packBKernel, packedBSize, packedMatmulKernel, type PackedShape } from '../kernels/matmul-texture.js'
-import { tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
+import { packBKernel, packedImageSize, packedMatmulKernel, type PackedParams, type PackedShape } from '../kernels/matmul-packed.js'
+import { bIsBatched, tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
 
 /**
  * One way to compute a matmul: a generator's kernel(s) for one set of tile sizes, plus how
@@ -23,21 +24,31 @@ export function tiledVariant(name: string, shape: TiledShape): MatmulVariant {
   }
 }
 
-/** Packs op(B) into pooled scratch (a texture or a vec4 buffer), then runs the packed kernel. */
-export function packedVariant(name: string, shape: PackedShape): MatmulVariant {
+/**
+ * Packs op(B) into pooled scratch (a texture or a vec4 buffer), then runs the packed kernel.
+ * `maxPanelRows` caps the rows of one texture panel below the adapter's limit (tests use it
+ * to exercise panel folding on small problems).
+ */
+export function packedVariant(name: string, shape: PackedShape, maxPanelRows = Infinity): MatmulVariant {
   const pack = packBKernel(shape.packedIn)
   const kernel = packedMatmulKernel(shape)
+  const paramsFor = (backend: Backend, p: MatmulParams): PackedParams => {
+    const rows = Math.max(1, (bIsBatched(p) ? p.batch : 1) * p.k)
+    const limit = shape.packedIn === 'texture' ? backend.maxTextureDimension2D : Infinity
+    return { ...p, panelRows: Math.min(rows, limit, maxPanelRows) }
+  }
   return {
     name,
     fits(backend, p) {
-      const { width, height } = packedBSize(p)
+      const { width, height } = packedImageSize(paramsFor(backend, p))
       return shape.packedIn === 'buffer' || (width <= backend.maxTextureDimension2D && height <= backend.maxTextureDimension2D)
     },
     run(backend, p, a, b, bias, out) {
-      const { width, height } = packedBSize(p)
+      const q = paramsFor(backend, p)
+      const { width, height } = packedImageSize(q)
       const packed = shape.packedIn === 'texture' ? backend.allocTexture(width, height) : backend.alloc('f32', width * height * 4)
-      backend.run(pack, p, [b], [packed])
-      backend.run(kernel, p, [a, packed, ...(bias ? [bias] : [])], [out])
+      backend.run(pack, q, [b], [packed])
+      backend.run(kernel, q, [a, packed, ...(bias ? [bias] : [])], [out])
       backend.release(packed)
     },
   }
@@ -53,16 +64,27 @@ export const MATMUL_VARIANTS = {
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS
 
-/** Variant per adapter profile: textures on software adapters, workgroup tiling on GPUs. */
+/**
+ * Below this many multiply-adds a packed variant's extra dispatch (packing B) costs more
+ * than its faster inner loop saves.
+ */
+const PACKED_MIN_MACS = 64 ** 3
+
+/**
+ * Variant per adapter profile: packed B in a texture on software adapters, workgroup tiling
+ * on GPUs (64×64 tiles measured fastest of the tiled shapes on an H200 through Vulkan, at all
+ * three bench shapes: bench/results/gpu-variants-h200.json).
+ */
 export function defaultMatmulVariant(backend: Backend, p: MatmulParams): MatmulVariant {
-  if (backend.adapter.software) {
+  if (backend.adapter.software && p.batch * p.m * p.n * p.k >= PACKED_MIN_MACS) {
     const texture = MATMUL_VARIANTS['texture.8x16']
     if (texture.fits(backend, p)) return texture
   }
-  return MATMUL_VARIANTS['tiled.32x32']
+  return MATMUL_VARIANTS['tiled.64x64']
 }
 
-/** Picks the matmul variant for this adapter and problem. */
+/** The autotuned winner for this adapter and shape class if there is one, else the profile default. */
 export function selectMatmulVariant(device: Device, p: MatmulParams): MatmulVariant {
-  return defaultMatmulVariant(device.backend, p)
+  const tuned = tunedMatmulVariant(device.backend, p)
+  return tuned?.fits(device.backend, p) ? tuned : defaultMatmulVariant(device.backend, p)
 }
