@@ -45,8 +45,13 @@ async function tesseraThroughput(backend, config, batch) {
   return { imagesPerSecond: batch / Math.min(...times), secondsPerIteration: times, adapter }
 }
 
+// As tensor-core's benches start their PyTorch peer: TORCH_PYTHON picks the interpreter, and
+// OpenBLAS must not start its own threads under torch's 2 (nested, they oversubscribe 2 cores).
+const torchPython = process.env.TORCH_PYTHON ?? '/usr/bin/python3'
+const torchEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1' }
+
 function torchThroughput(config, batch) {
-  const run = spawnSync('/usr/bin/python3', [`${here}torch_bench.py`, JSON.stringify({ config, batch, iterations: ITERATIONS })], { encoding: 'utf8' })
+  const run = spawnSync(torchPython, [`${here}torch_bench.py`, JSON.stringify({ config, batch, iterations: ITERATIONS })], { encoding: 'utf8', env: torchEnv })
   if (run.status !== 0) return { error: (run.stderr || 'python failed').trim().split('\n').pop() }
   return JSON.parse(run.stdout.trim().split('\n').pop())
 }
