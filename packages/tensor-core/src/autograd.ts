@@ -132,7 +132,17 @@ function topologicalOrder(root: Tensor): Tensor[] {
     if (seen.has(t)) continue
     seen.add(t)
     stack.push([t, true])
-    for (const input of t.node?.inputs ?? []) if (input.requiresGrad && !seen.has(input)) stack.push([input, false])
+    for (const input of t.node?.inputs ?? []) {
+      if (!input.requiresGrad || seen.has(input)) continue
+      // A disposed tensor has lost its own link to the graph: going on would silently give
+      // the leaves behind it no gradient.
+      if (input.disposed) {
+        throw new AutogradError(
+          `backward() reached ${input.toString()} (an input of ${t.node!.name}) after it was disposed: its gradient path is gone. Keep intermediates alive until backward, e.g. return them from tidy() or call backward inside the same tidy()`,
+        )
+      }
+      stack.push([input, false])
+    }
   }
   return order
 }

@@ -68,3 +68,17 @@ describe('autograd', () => {
     expect(d.memory().storages).toBe(storages - 3)
   })
 })
+
+describe('autograd with disposed intermediates', () => {
+  it('throws instead of silently dropping gradients behind a disposed tensor', async () => {
+    const d = await cpuDevice()
+    const w = d.tensor(new Float32Array([1, 2]), [2], { requiresGrad: true })
+    // tidy() frees the intermediates (exp, then mul) that are not returned: the path to w is cut.
+    const y = tidy(() => ops.sum(tidy(() => ops.mul(ops.exp(w), 2))))
+    expect(() => y.backward()).toThrow(/an input of sum\) after it was disposed/)
+    const h = ops.exp(w)
+    const z = ops.sum(ops.mul(h, 3))
+    h.dispose()
+    expect(() => z.backward()).toThrow(/after it was disposed/)
+  })
+})
