@@ -59,6 +59,46 @@ describe.each(Object.keys(VARIANTS))('matmul variant %s', (name) => {
   })
 })
 
+/** The definition, as directly as it can be written: what the blocked `matmulCpu` must equal. */
+function naiveMatmul(p: MatmulParams, a: Float32Array, b: Float32Array, bias: Float32Array): Float32Array {
+  const out = new Float32Array(p.batch * p.m * p.n)
+  const g = p.im2col
+  const bAt = (z: number, kk: number, j: number): number => {
+    if (!g) return b[z * p.bBatchStride + (p.transB ? j * p.k + kk : kk * p.n + j)]!
+    const ci = Math.floor(kk / (g.kh * g.kw))
+    const ky = Math.floor(kk / g.kw) % g.kh
+    const iy = Math.floor(j / g.wout) * g.strideH + ky - g.padH
+    const ix = (j % g.wout) * g.strideW + (kk % g.kw) - g.padW
+    return iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? b[((z * g.cin + ci) * g.h + iy) * g.w + ix]! : 0
+  }
+  for (let z = 0; z < p.batch; z++)
+    for (let i = 0; i < p.m; i++)
+      for (let j = 0; j < p.n; j++) {
+        let sum = 0
+        for (let kk = 0; kk < p.k; kk++) sum += a[z * p.aBatchStride + (p.transA ? kk * p.m + i : i * p.k + kk)]! * bAt(z, kk, j)
+        const biased = sum + (p.bias === 'none' ? 0 : bias[p.bias === 'row' ? i : j]!)
+        out[(z * p.m + i) * p.n + j] = p.activation === 'relu' ? Math.max(biased, 0) : p.activation === 'none' ? biased : NaN
+      }
+  return out
+}
+
+describe('matmulCpu (the CPU backend\'s blocked matmul)', () => {
+  const shapes: [string, MatmulParams][] = [
+    ...cases()
+      .filter(({ p }) => p.dtype === 'f32' && p.activation !== 'gelu')
+      .map(({ label, p }): [string, MatmulParams] => [label, p]),
+    ['whole 4×4 blocks plus ragged rows and columns', { ...base, batch: 2, m: 10, n: 11, k: 9, aBatchStride: 90, bBatchStride: 99, bias: 'row', activation: 'relu' }],
+    ['Aᵀ batched, B shared', { ...base, batch: 2, m: 8, n: 8, k: 6, transA: true, aBatchStride: 48, bBatchStride: 0 }],
+  ]
+  it.each(shapes)('equals the triple-loop definition bit for bit: %s', (_, p) => {
+    const [aSize, bSize, biasSize] = operandSizes(p)
+    const [a, b, bias] = [randomArray(aSize, 4), randomArray(bSize, 5), randomArray(biasSize, 6)]
+    const out = new Float32Array(p.batch * p.m * p.n)
+    matmulCpu(p, a, b, p.bias === 'none' ? undefined : bias, out)
+    expect(out).toEqual(naiveMatmul(p, a, b, bias))
+  })
+})
+
 describe('matmul variant selection', () => {
   it('uses the adapter profile default until tuned, then the fastest candidate per shape class', async () => {
     const d = await gpuDevice()

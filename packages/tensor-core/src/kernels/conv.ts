@@ -1,4 +1,4 @@
-import type { DType } from '../dtype.js'
+import type { DType, HostArray } from '../dtype.js'
 import { groupsFor, type Kernel } from '../kernel.js'
 
 /**
@@ -38,7 +38,10 @@ function geometryUniforms(g: ConvGeometry): number[] {
 }
 
 /** Uniforms are u32 except the paddings, which make input coordinates negative. */
-const geometryUniformDecls = GEOMETRY_UNIFORMS.map((name) => ({ name, type: (name.startsWith('pad') ? 'i32' : 'u32') as 'i32' | 'u32' }))
+const geometryUniformDecls = GEOMETRY_UNIFORMS.map((name) => ({
+  name,
+  type: (name.startsWith('pad') ? 'i32' : 'u32') as 'i32' | 'u32',
+}))
 
 export interface Im2colParams extends ConvGeometry {
   dtype: DType
@@ -97,19 +100,39 @@ fn ${name}(n: u32, k: u32, pix0: u32) -> vec4<f32> {
 }`
 }
 
-/** CPU twin of `im2colLoadWgsl`: the column matrix [N, K, P] of NCHW `x`. */
-export function im2colCpu(g: ConvGeometry, x: ArrayLike<number>, col: { [i: number]: number }): void {
+/**
+ * Calls `visit(colIndex, inputIndex)` for every column-matrix entry [N, K, P] of the geometry
+ * that reads an input element (NCHW index); entries in the padding are skipped. The loops
+ * walk output rows so no index is divided per element (the CPU backend's convolutions run on
+ * this).
+ */
+function forEachPatchTap(g: ConvGeometry, visit: (colIndex: number, inputIndex: number) => void): void {
   const P = pixelCount(g)
   let i = 0
   for (let n = 0; n < g.batch; n++)
-    for (let ci = 0; ci < g.cin; ci++)
+    for (let ci = 0; ci < g.cin; ci++) {
+      const plane = (n * g.cin + ci) * g.h
       for (let ky = 0; ky < g.kh; ky++)
-        for (let kx = 0; kx < g.kw; kx++)
-          for (let pix = 0; pix < P; pix++, i++) {
-            const iy = Math.floor(pix / g.wout) * g.strideH + ky - g.padH
-            const ix = (pix % g.wout) * g.strideW + kx - g.padW
-            col[i] = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? x[((n * g.cin + ci) * g.h + iy) * g.w + ix]! : 0
+        for (let kx = 0; kx < g.kw; kx++, i += P)
+          for (let oy = 0; oy < g.hout; oy++) {
+            const iy = oy * g.strideH + ky - g.padH
+            if (iy < 0 || iy >= g.h) continue
+            const rowBase = (plane + iy) * g.w
+            const colBase = i + oy * g.wout
+            for (let ox = 0; ox < g.wout; ox++) {
+              const ix = ox * g.strideW + kx - g.padW
+              if (ix >= 0 && ix < g.w) visit(colBase + ox, rowBase + ix)
+            }
           }
+    }
+}
+
+/** CPU twin of `im2colLoadWgsl`: the column matrix [N, K, P] of NCHW `x`. */
+export function im2colCpu(g: ConvGeometry, x: ArrayLike<number>, col: HostArray): void {
+  col.fill(0)
+  forEachPatchTap(g, (c, xi) => {
+    col[c] = x[xi]!
+  })
 }
 
 /** x [N, cin, h, w] → col [N, K, P]; taps that fall in the padding read 0. */
@@ -179,21 +202,10 @@ export const col2imKernel: Kernel<Im2colParams> = {
   uniforms: (p) => [...geometryUniforms(p), p.batch * p.cin * p.h * p.w],
   workgroups: (p) => groupsFor(p.batch * p.cin * p.h * p.w, WG),
   cpu(p, [col], [dx]) {
-    const P = pixelCount(p)
-    const taps = p.kh * p.kw
     dx!.fill(0)
     // Scatter form of the same sum (the WGSL gathers); both visit each (input, tap) pair once.
-    let i = 0
-    for (let n = 0; n < p.batch; n++)
-      for (let ci = 0; ci < p.cin; ci++)
-        for (let t = 0; t < taps; t++) {
-          const ky = Math.floor(t / p.kw)
-          const kx = t % p.kw
-          for (let pix = 0; pix < P; pix++, i++) {
-            const iy = Math.floor(pix / p.wout) * p.strideH + ky - p.padH
-            const ix = (pix % p.wout) * p.strideW + kx - p.padW
-            if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) dx![((n * p.cin + ci) * p.h + iy) * p.w + ix]! += col![i]!
-          }
-        }
+    forEachPatchTap(p, (c, xi) => {
+      dx![xi]! += col![c]!
+    })
   },
 }

@@ -116,6 +116,7 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
   workgroups: (p) => groupsFor(p.size, WG),
   cpu(p, inputs, outputs) {
     const out = outputs[0]!
+    if ([-1, ...p.strides.keys()].every((k) => isDirect(p, k))) return elementwiseDirectCpu(p, inputs, out)
     const rank = p.shape.length
     // Walk every operand and the output region with an odometer over the output coordinate.
     const strides = [...p.strides, p.outRegion?.strides ?? contiguousStrides(p.shape)]
@@ -144,6 +145,30 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
       }
     }
   },
+}
+
+/** The common case of the CPU path: every operand and the output addressed by the element index. */
+function elementwiseDirectCpu(p: ElementwiseParams, inputs: readonly HostArray[], out: HostArray): void {
+  const arity = p.kinds.length
+  const sources: (HostArray | null)[] = []
+  const dtypes: DType[] = []
+  const constants: number[] = []
+  let t = 0
+  let s = 0
+  for (const kind of p.kinds) {
+    sources.push(kind === 't' ? inputs[t]! : null)
+    dtypes.push(kind === 't' ? p.inDtypes[t]! : 'f32')
+    constants.push(kind === 't' ? 0 : p.scalars[s++]!)
+    if (kind === 't') t++
+  }
+  const args = constants.slice()
+  for (let i = 0; i < p.size; i++) {
+    for (let a = 0; a < arity; a++) {
+      const src = sources[a]
+      if (src) args[a] = toCompute(src[i]!, dtypes[a]!, p.compute)
+    }
+    out[i] = p.op.cpu(args, p.compute)
+  }
 }
 
 /**

@@ -40,7 +40,10 @@ const W1 = 0xbb67ae85
 
 /** High 32 bits of a 32×32 product from 16-bit halves: WGSL has no 64-bit integers. */
 function mulhi(a: number, b: number): number {
-  const [al, ah, bl, bh] = [a & 0xffff, a >>> 16, b & 0xffff, b >>> 16]
+  const al = a & 0xffff
+  const ah = a >>> 16
+  const bl = b & 0xffff
+  const bh = b >>> 16
   const ll = al * bl
   const lh = al * bh
   const hl = ah * bl
@@ -50,8 +53,13 @@ function mulhi(a: number, b: number): number {
 
 /** The four output words of Philox4x32-10 for counter (c0, c1, c2, c3) and key (k0, k1). */
 export function philox4x32(c: readonly [number, number, number, number], key: readonly [number, number]): [number, number, number, number] {
-  let [c0, c1, c2, c3] = c.map((v) => v >>> 0) as [number, number, number, number]
-  let [k0, k1] = key.map((v) => v >>> 0) as [number, number]
+  let c0 = c[0] >>> 0
+  let c1 = c[1] >>> 0
+  let c2 = c[2] >>> 0
+  let c3 = c[3] >>> 0
+  let k0 = key[0] >>> 0
+  let k1 = key[1] >>> 0
+  // Scalar locals only: the CPU backend calls this once per random number.
   for (let round = 0; round < 10; round++) {
     if (round > 0) {
       k0 = (k0 + W0) >>> 0
@@ -61,7 +69,12 @@ export function philox4x32(c: readonly [number, number, number, number], key: re
     const lo0 = Math.imul(M0, c0) >>> 0
     const hi1 = mulhi(M1, c2)
     const lo1 = Math.imul(M1, c2) >>> 0
-    ;[c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0]
+    const next0 = (hi1 ^ c1 ^ k0) >>> 0
+    const next2 = (hi0 ^ c3 ^ k1) >>> 0
+    c0 = next0
+    c1 = lo1
+    c2 = next2
+    c3 = lo0
   }
   return [c0, c1, c2, c3]
 }

@@ -76,7 +76,8 @@ const PACKED_MIN_MACS = 64 ** 3
  * three bench shapes: bench/results/gpu-variants-h200.json).
  */
 export function defaultMatmulVariant(backend: Backend, p: MatmulParams): MatmulVariant {
-  if (backend.adapter.software && p.batch * p.m * p.n * p.k >= PACKED_MIN_MACS) {
+  // Every variant runs `matmulCpu` on the CPU backend; packing B there would only copy it twice.
+  if (backend.adapter.backend !== 'cpu' && backend.adapter.software && p.batch * p.m * p.n * p.k >= PACKED_MIN_MACS) {
     const texture = MATMUL_VARIANTS['texture.8x16']
     if (texture.fits(backend, p)) return texture
   }
