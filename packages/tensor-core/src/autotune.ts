@@ -25,9 +25,25 @@ function adapterKey(backend: Backend): string {
   return `${backend.adapter.vendor}|${backend.adapter.architecture}|${backend.adapter.description}`
 }
 
+/** Per adapter: one problem of each untuned shape class a matmul has run, for `autotuneSeenMatmuls`. */
+const seen = new Map<string, Map<string, MatmulParams>>()
+
+/**
+ * The tuned variant for `p`'s shape class, if any. Untuned classes are remembered (on GPU
+ * adapters: on the CPU backend every variant is the same code) so that
+ * `autotuneSeenMatmuls` can tune exactly what a workload ran.
+ */
 export function tunedMatmulVariant(backend: Backend, p: MatmulParams): MatmulVariant | undefined {
-  const name = tuned.get(adapterKey(backend))?.get(matmulShapeClass(p))
-  return name ? MATMUL_VARIANTS[name] : undefined
+  const key = adapterKey(backend)
+  const shapeClass = matmulShapeClass(p)
+  const name = tuned.get(key)?.get(shapeClass)
+  if (name) return MATMUL_VARIANTS[name]
+  if (backend.adapter.backend !== 'cpu') {
+    const pending = seen.get(key) ?? new Map<string, MatmulParams>()
+    seen.set(key, pending)
+    if (!pending.has(shapeClass)) pending.set(shapeClass, { ...p })
+  }
+  return undefined
 }
 
 export interface MatmulTuning {
@@ -69,6 +85,18 @@ export async function autotuneMatmul(device: Device, problems: readonly MatmulPa
   return results
 }
 
+/**
+ * Tunes every untuned shape class the matmuls run so far on this device have met (run a
+ * workload once, e.g. one training step, then call this; later runs use the winners, which
+ * persist per adapter like `autotuneMatmul`'s).
+ */
+export async function autotuneSeenMatmuls(device: Device, opts: AutotuneOptions = {}): Promise<MatmulTuning[]> {
+  const key = adapterKey(device.backend)
+  const pending = [...(seen.get(key)?.values() ?? [])]
+  seen.delete(key)
+  return pending.length ? autotuneMatmul(device, pending, opts) : []
+}
+
 async function timeCandidates(device: Device, p: MatmulParams, runs: number): Promise<Partial<Record<MatmulVariantName, number>>> {
   const backend = device.backend
   const aSize = (p.aBatchStride ? p.batch : 1) * p.m * p.k
@@ -106,4 +134,5 @@ async function timeCandidates(device: Device, p: MatmulParams, runs: number): Pr
 /** Forgets in-memory decisions (tests; after a driver update). The JSON file is left alone. */
 export function clearMatmulTuning(): void {
   tuned.clear()
+  seen.clear()
 }

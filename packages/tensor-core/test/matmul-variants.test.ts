@@ -3,7 +3,8 @@ import type { Storage } from '../src/backend/backend.js'
 import { convOutputSize, type ConvGeometry } from '../src/kernels/conv.js'
 import { roundToF16 } from '../src/dtype.js'
 import { matmulCpu, type MatmulParams } from '../src/kernels/matmul.js'
-import { autotuneMatmul, clearMatmulTuning, matmulShapeClass } from '../src/autotune.js'
+import { autotuneMatmul, autotuneSeenMatmuls, clearMatmulTuning, matmulShapeClass } from '../src/autotune.js'
+import { ops } from '../src/index.js'
 import { defaultMatmulVariant, MATMUL_VARIANTS, packedVariant, selectMatmulVariant, type MatmulVariant } from '../src/ops/matmul-select.js'
 import { expectClose, gpuDevice, randomArray } from './helpers.js'
 
@@ -115,6 +116,22 @@ describe('matmul variant selection', () => {
     expect(selectMatmulVariant(d, { ...p, m: 14, n: 40 }).name).toBe(fastest)
     expect(matmulShapeClass({ ...p, m: 1024 })).not.toBe(tuning!.shapeClass)
     expect(await autotuneMatmul(d, [p], { persist: false })).toEqual([])
+    clearMatmulTuning()
+  })
+  it('tunes the shape classes a workload ran, once', async () => {
+    const d = await gpuDevice()
+    clearMatmulTuning()
+    const a = d.tensor(randomArray(6 * 40, 1), [6, 40])
+    const b = d.tensor(randomArray(40 * 9, 2), [40, 9])
+    ops.matmul(a, b).dispose()
+    ops.matmul(b, ops.transpose(b)).dispose()
+    const tunings = await autotuneSeenMatmuls(d, { runs: 1, persist: false })
+    expect(tunings.map((t) => t.shapeClass).sort()).toEqual(
+      [matmulShapeClass({ ...base, batch: 1, m: 6, n: 9, k: 40, aBatchStride: 0, bBatchStride: 0 }), matmulShapeClass({ ...base, batch: 1, m: 40, n: 40, k: 9, aBatchStride: 0, bBatchStride: 0 })].sort(),
+    )
+    ops.matmul(a, b).dispose()
+    expect(await autotuneSeenMatmuls(d, { runs: 1, persist: false })).toEqual([])
+    for (const t of [a, b]) t.dispose()
     clearMatmulTuning()
   })
   it('persists winners per adapter in a JSON file under the cache dir', async () => {

@@ -8,7 +8,7 @@ export { sum, mean, max, min, argmax, argmin, logsumexp, sumToShape, type Axes, 
 export { reshape, unsqueeze, squeeze, permute, transpose, slice, concat, pad, type SliceRange } from './layout.js'
 export { matmul, linear, type MatmulOptions } from './matmul.js'
 export { conv2d, maxPool2d, upsampleNearest2d, type Conv2dOptions, type MaxPool2dOptions } from './conv.js'
-export { autotuneMatmul, clearMatmulTuning, matmulShapeClass, type AutotuneOptions, type MatmulTuning } from '../autotune.js'
+export { autotuneMatmul, autotuneSeenMatmuls, clearMatmulTuning, matmulShapeClass, type AutotuneOptions, type MatmulTuning } from '../autotune.js'
 export { softmax, logSoftmax, layerNorm, type SoftmaxOptions, type LayerNormOptions } from './normalize.js'
 export { embedding, gather, oneHot } from './embedding.js'
 export { randomUniform, randomNormal, randomGumbel, dropout, type RandomStreamOptions } from './random.js'
