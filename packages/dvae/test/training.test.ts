@@ -40,6 +40,13 @@ describe('training', () => {
     release(t)
   })
 
+  it('runs its steps without an onStep callback too', async () => {
+    const t = await trainer({ steps: 3, batchSize: 2 })
+    await t.run({ until: 2 })
+    expect(t.step).toBe(2)
+    release(t)
+  })
+
   it('resumes exactly: N steps equal N/2, checkpoint, load into a fresh run, N/2', async () => {
     const opts: TrainOptions = { steps: 8, batchSize: 4, lr: 2e-3, klWeight: 2, klWarmupSteps: 4 }
     const straight = await trainer(opts)

@@ -71,6 +71,12 @@ export interface RunOptions {
   evalCount?: number
   checkpointDir?: string
   checkpointEvery?: number
+  /**
+   * After the first step, time the matmul variants for the shapes it ran (GPU adapters; the
+   * winners persist per adapter, so later runs skip it). Worth it for long runs: on lavapipe
+   * tuning the emoji-32 model's ~50 shape classes takes minutes. Default false.
+   */
+  autotune?: boolean
 }
 
 /** What a training checkpoint carries besides model, optimizer, step and device RNG. */
@@ -202,8 +208,16 @@ export class DvaeTrainer {
       last = await this.evaluate(opts.evalSet, { count })
       opts.onEval?.(last)
     }
+    let tuned = !opts.autotune
     while (this.step < until) {
-      opts.onStep?.(await this.trainStep())
+      // Not `onStep?.(await this.trainStep())`: without onStep that skips the step (and loops forever).
+      const metrics = await this.trainStep()
+      opts.onStep?.(metrics)
+      if (!tuned) {
+        // The first step ran every matmul shape of the model once: time the variants for those.
+        await ops.autotuneSeenMatmuls(this.model.device)
+        tuned = true
+      }
       if (evalEvery > 0 && this.step % evalEvery === 0 && this.step < until) await evaluate(opts.evalCount)
       if (opts.checkpointDir && checkpointEvery > 0 && this.step % checkpointEvery === 0) await this.saveCheckpoint(opts.checkpointDir)
     }
