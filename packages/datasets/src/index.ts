@@ -18,3 +18,4 @@ export {
   type EmojiItem,
   type EmojiDataset,
 } from './emoji.js'
+export { packDataset, unpackDataset, savePackedDataset, loadPackedDataset, type PackedHeader } from './packed.js'

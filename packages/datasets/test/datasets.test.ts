@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { DatasetError, EpochSampler, gatherBatch, isHeldOut, loadEmojiDataset, makeShapesDataset, normaliseHexcode } from '../src/index.js'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatasetError, EpochSampler, gatherBatch, isHeldOut, loadEmojiDataset, loadPackedDataset, makeShapesDataset, normaliseHexcode, savePackedDataset } from '../src/index.js'
 
 describe('synthetic shapes', () => {
   it('is deterministic per seed and captions match the drawn colour', () => {
@@ -63,5 +66,26 @@ describe('emoji dataset', () => {
     expect(plain.length).toBeLessThan(2000)
     await expect(loadEmojiDataset({ vendors: ['apple' as never] })).rejects.toThrow(/twitter or google/)
     expect(normaliseHexcode('0023-fe0f-20e3')).toBe('0023-20E3')
+  })
+})
+
+describe('packed datasets', () => {
+  it('round-trip through 8-bit files within half a level, and reject files that disagree', async () => {
+    const shapes = makeShapesDataset({ count: 5, imageSize: 8, seed: 1 })
+    const dir = await mkdtemp(join(tmpdir(), 'packed-'))
+    try {
+      await savePackedDataset(shapes, join(dir, 'shapes'))
+      const back = await loadPackedDataset(join(dir, 'shapes'))
+      expect([back.length, back.imageSize, back.captions]).toEqual([5, 8, shapes.captions])
+      let worst = 0
+      for (let i = 0; i < shapes.images.length; i++) worst = Math.max(worst, Math.abs(back.images[i]! - shapes.images[i]!))
+      expect(worst).toBeLessThanOrEqual(0.5 / 255 + 1e-7)
+      await writeFile(join(dir, 'shapes.u8'), new Uint8Array(10))
+      await expect(loadPackedDataset(join(dir, 'shapes'))).rejects.toThrow(/10 bytes/)
+      await writeFile(join(dir, 'shapes.json'), '{"format":"png"}')
+      await expect(loadPackedDataset(join(dir, 'shapes'))).rejects.toThrow(DatasetError)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

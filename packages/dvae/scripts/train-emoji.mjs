@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { Device } from '@tessera/tensor-core'
-import { loadEmojiDataset, makeShapesDataset } from '@tessera/datasets'
+import { loadEmojiDataset, loadPackedDataset, makeShapesDataset } from '@tessera/datasets'
 import { DiscreteVAE, DvaeTrainer, formatEval, saveDvae, stepLogger } from '@tessera/dvae'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|tiny|mid|openai] [--config JSON]
-  [--data emoji|shapes] [--out DIR] [--checkpoints DIR] [--resume] [--backend webgpu|cpu] [--seed N]
+  [--data emoji|shapes|packed:DIR] [--out DIR] [--checkpoints DIR] [--resume] [--backend webgpu|cpu] [--seed N]
   [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--tau-end X] [--tau-steps N (default: steps)] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
   process.exit(0)
 }
@@ -53,10 +53,15 @@ const model = new DiscreteVAE(device, args.preset, { seed })
 const finalConfig = { ...model.config, ...config }
 const dvae = Object.keys(config).length ? (model.dispose(), new DiscreteVAE(device, finalConfig, { seed })) : model
 const size = dvae.config.imageSize
+// packed:DIR reads the splits @tessera/datasets' scripts/pack-emoji.mjs wrote (machines without the emoji npm packages).
+const packedDir = args.data.startsWith('packed:') ? args.data.slice('packed:'.length) : null
 const [train, heldOut] =
   args.data === 'shapes'
     ? [makeShapesDataset({ count: 4096, imageSize: size, seed }), makeShapesDataset({ count: 256, imageSize: size, seed: seed + 1 })]
-    : [await loadEmojiDataset({ imageSize: size, split: 'train' }), await loadEmojiDataset({ imageSize: size, split: 'heldout' })]
+    : packedDir
+      ? [await loadPackedDataset(join(packedDir, 'emoji-train')), await loadPackedDataset(join(packedDir, 'emoji-heldout'))]
+      : [await loadEmojiDataset({ imageSize: size, split: 'train' }), await loadEmojiDataset({ imageSize: size, split: 'heldout' })]
+if (train.imageSize !== size) throw new Error(`the data is ${train.imageSize} px, the model ${size} px`)
 
 const recipe = {
   steps,
@@ -87,10 +92,12 @@ const last = await trainer.run({
   evalCount: Number(args['eval-count']),
   checkpointDir,
   checkpointEvery: Number(args['checkpoint-every']),
+  // Matmul variants are timed per shape after the first step on GPU adapters (persisted per adapter).
+  autotune: device.kind === 'webgpu',
 })
 
 await saveDvae(dvae, args.out, {
-  data: args.data === 'shapes' ? 'synthetic shapes' : 'emoji-datasource-twitter + emoji-datasource-google 16.0.0 (64px PNGs over white, bicubic to imageSize), emojibase-data 17.0.0 captions; held-out = base hexcode hash < 0.1',
+  data: args.data === 'shapes' ? 'synthetic shapes' : (packedDir ? 'packed 8-bit copy of ' : '') + 'emoji-datasource-twitter + emoji-datasource-google 16.0.0 (64px PNGs over white, bicubic to imageSize), emojibase-data 17.0.0 captions; held-out = base hexcode hash < 0.1',
   recipe: { ...trainer.options, backend: device.kind, seed },
   command: `node scripts/train-emoji.mjs ${process.argv.slice(2).join(' ')}`,
   trainedSteps: trainer.step,

@@ -1,0 +1,114 @@
+"""The emoji dVAE recipe of scripts/train-emoji.mjs, in PyTorch, on the packed emoji files.
+
+A reference, not a second trainer: it shows what the recipe reaches per step count and model
+size at PyTorch CPU speed (~20-40x Tessera's CPU and lavapipe backends on 2 cores), so
+Tessera's learning curves can be checked against it and recipes tried before a long Tessera
+run. Same layout (dvae_torch.py), same schedules (linear warmup then cosine LR to 0.1x,
+exponential tau anneal over tau-frac of the steps, KL to uniform per sub-pixel), same
+MSE-on-sigmoid(mu) loss, AdamW(wd 1e-4), grad clip 1. Data order differs (sampled with
+replacement), so curves agree statistically, not bit for bit.
+
+    node ../datasets/scripts/pack-emoji.mjs --size 32 --out /tmp/emoji-32
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --steps 4000 --lr 4e-3
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dvae_torch import build  # noqa: E402
+
+EPS = 0.1  # map_pixels / unmap_pixels, as OpenAI's dall_e
+
+
+def load(base):
+    header = json.load(open(base + '.json'))
+    size = header['imageSize']
+    pixels = np.fromfile(base + '.u8', dtype=np.uint8).astype(np.float32) / 255
+    return torch.from_numpy(pixels.reshape(header['length'], 3, size, size)), size
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--data', required=True, help='directory with emoji-train.{u8,json} and emoji-heldout.{u8,json}')
+    p.add_argument('--config', default='{"groupCount": 3, "nHid": 16, "nBlkPerGroup": 1, "channels": 3, "vocabSize": 512, "nInit": 32}', help='DvaeConfig JSON')
+    p.add_argument('--steps', type=int, default=4000)
+    p.add_argument('--batch', type=int, default=32)
+    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--kl-weight', type=float, default=0.1)
+    p.add_argument('--tau-end', type=float, default=1 / 16)
+    p.add_argument('--tau-frac', type=float, default=0.7, help='tau reaches tau-end at this fraction of the steps')
+    p.add_argument('--eval-every', type=int, default=1000)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out', help='write the eval curve here as JSON')
+    a = p.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    train, size = load(os.path.join(a.data, 'emoji-train'))
+    held_out, _ = load(os.path.join(a.data, 'emoji-heldout'))
+    config = {**json.loads(a.config), 'imageSize': size}
+    vocab = config['vocabSize']
+    enc, dec = build(config, torch.Generator().manual_seed(a.seed))
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=1e-4)
+    warmup = min(100, a.steps // 10)
+
+    def lr_factor(s):
+        if s < warmup:
+            return (s + 1) / warmup
+        t = min(1, (s - warmup) / max(1, a.steps - warmup))
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    mapped = lambda x: (1 - 2 * EPS) * x + EPS
+    unmapped = lambda x: ((x - EPS) / (1 - 2 * EPS)).clamp(0, 1)
+
+    def evaluate():
+        with torch.no_grad():
+            tokens = enc(mapped(held_out)).argmax(1)
+            one_hot = F.one_hot(tokens, vocab).permute(0, 3, 1, 2).float()
+            recon = unmapped(torch.sigmoid(dec(one_hot)[:, :3]))
+            psnr = 10 * math.log10(1 / ((recon - held_out) ** 2).mean().item())
+            counts = torch.bincount(tokens.flatten(), minlength=vocab).float()
+            probs = counts[counts > 0] / counts.sum()
+            return psnr, math.exp(-(probs * probs.log()).sum().item())
+
+    print(f'{sum(x.numel() for x in params)} parameters; {len(train)} train / {len(held_out)} held-out images; {json.dumps(config)}', flush=True)
+    generator = torch.Generator().manual_seed(a.seed + 1)
+    kl_scale = (size // 2 ** (config['groupCount'] - 1)) ** 2 / (3 * size * size)
+    curve, started = [], time.time()
+    for step in range(a.steps):
+        tau = a.tau_end ** min(1, step / max(1, a.steps * a.tau_frac))
+        x = mapped(train[torch.randint(0, len(train), (a.batch,), generator=generator)])
+        logits = enc(x).permute(0, 2, 3, 1)
+        gumbel = -torch.log(-torch.log(torch.rand(logits.shape, generator=generator).clamp_min(1e-20)))
+        codes = F.softmax((logits + gumbel) / tau, -1)
+        recon = ((torch.sigmoid(dec(codes.permute(0, 3, 1, 2))[:, :3]) - x) ** 2).mean()
+        log_q = F.log_softmax(logits, -1)
+        kl = (log_q.exp() * log_q).sum(-1).mean() + math.log(vocab)
+        loss = recon + a.kl_weight * kl_scale * kl
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        if (step + 1) % a.eval_every == 0 or step + 1 == a.steps:
+            psnr, perplexity = evaluate()
+            curve.append({'step': step + 1, 'psnr': round(psnr, 2), 'perplexity': round(perplexity, 1)})
+            ms = (time.time() - started) / (step + 1) * 1000
+            print(f'step {step + 1}  recon {recon.item():.4f}  kl {kl.item():.3f}  tau {tau:.3f} | held-out PSNR {psnr:.2f} dB  perplexity {perplexity:.1f} ({perplexity / vocab:.0%})  {ms:.0f} ms/step', flush=True)
+    if a.out:
+        json.dump({'config': config, 'args': vars(a), 'curve': curve}, open(a.out, 'w'), indent=1)
+
+
+if __name__ == '__main__':
+    main()
