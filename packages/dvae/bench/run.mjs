@@ -8,14 +8,15 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Device, tidy } from '@tessera/tensor-core'
-import { DiscreteVAE, preset } from '@tessera/dvae'
+import { DiscreteVAE, DvaeTrainer, preset } from '@tessera/dvae'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const here = fileURLToPath(new URL('.', import.meta.url))
 const ITERATIONS = 3
 const CASES = [
-  { name: 'emoji-32', config: preset('emoji-32'), batch: 32 },
-  { name: 'mid', config: preset('mid'), batch: 4 },
+  { name: 'emoji-32', config: preset('emoji-32'), batch: 32, mode: 'encode+decode' },
+  { name: 'mid', config: preset('mid'), batch: 4, mode: 'encode+decode' },
+  { name: 'emoji-32', config: preset('emoji-32'), batch: 16, mode: 'train' },
 ]
 
 /** Best-of-N images/s of encode → tokens → decode → images read back to the host. */
@@ -45,44 +46,66 @@ async function tesseraThroughput(backend, config, batch) {
   return { imagesPerSecond: batch / Math.min(...times), secondsPerIteration: times, adapter }
 }
 
+/** Best-of-N images/s of DvaeTrainer steps (MSE recipe) on a small synthetic dataset. */
+async function tesseraTrainThroughput(backend, config, batch) {
+  const device = await Device.create({ backend, seed: 0 })
+  const model = new DiscreteVAE(device, config, { seed: 0 })
+  const size = config.imageSize
+  const length = 4 * batch
+  const images = new Float32Array(length * config.channels * size * size)
+  for (let i = 0; i < images.length; i++) images[i] = ((i * 2654435761) % 1000) / 1000
+  const data = { imageSize: size, length, images, captions: Array.from({ length }, () => '') }
+  const trainer = new DvaeTrainer(model, data, { steps: 100, batchSize: batch, loss: 'mse', klWeight: 0.1 })
+  // Warm-up step: compiles pipelines; on GPU adapters it also tunes the matmul variants, as train-emoji.mjs does.
+  await trainer.run({ until: 1, autotune: backend === 'webgpu' })
+  const times = []
+  for (let i = 0; i < ITERATIONS; i++) times.push((await trainer.trainStep()).ms / 1000)
+  const adapter = device.adapter.description ?? device.kind
+  trainer.dispose()
+  model.dispose()
+  device.destroy()
+  return { imagesPerSecond: batch / Math.min(...times), secondsPerIteration: times, adapter }
+}
+
 // As tensor-core's benches start their PyTorch peer: TORCH_PYTHON picks the interpreter, and
 // OpenBLAS must not start its own threads under torch's 2 (nested, they oversubscribe 2 cores).
 const torchPython = process.env.TORCH_PYTHON ?? '/usr/bin/python3'
 const torchEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1' }
 
-function torchThroughput(config, batch) {
-  const run = spawnSync(torchPython, [`${here}torch_bench.py`, JSON.stringify({ config, batch, iterations: ITERATIONS })], { encoding: 'utf8', env: torchEnv })
+function torchThroughput(config, batch, mode) {
+  const run = spawnSync(torchPython, [`${here}torch_bench.py`, JSON.stringify({ config, batch, iterations: ITERATIONS, mode })], { encoding: 'utf8', env: torchEnv })
   if (run.status !== 0) return { error: (run.stderr || 'python failed').trim().split('\n').pop() }
   return JSON.parse(run.stdout.trim().split('\n').pop())
 }
 
 const results = []
 for (const c of CASES) {
-  const webgpu = await tesseraThroughput('webgpu', c.config, c.batch)
-  const cpu = await tesseraThroughput('cpu', c.config, c.batch)
-  const torch = torchThroughput(c.config, c.batch)
-  const row = { case: c.name, config: c.config, batch: c.batch, webgpu, cpu, torch }
+  const measure = c.mode === 'train' ? tesseraTrainThroughput : tesseraThroughput
+  const webgpu = await measure('webgpu', c.config, c.batch)
+  const cpu = await measure('cpu', c.config, c.batch)
+  const torch = torchThroughput(c.config, c.batch, c.mode)
+  const row = { case: c.name, mode: c.mode, config: c.config, batch: c.batch, webgpu, cpu, torch }
   if (torch.imagesPerSecond) {
     row.webgpuOverTorch = webgpu.imagesPerSecond / torch.imagesPerSecond
     row.cpuOverTorch = cpu.imagesPerSecond / torch.imagesPerSecond
   }
   results.push(row)
-  console.log(`${c.name}: webgpu ${webgpu.imagesPerSecond.toFixed(2)} img/s, cpu ${cpu.imagesPerSecond.toFixed(2)} img/s, torch ${torch.imagesPerSecond?.toFixed(2) ?? torch.error} img/s`)
+  console.log(`${c.name} ${c.mode}: webgpu ${webgpu.imagesPerSecond.toFixed(2)} img/s, cpu ${cpu.imagesPerSecond.toFixed(2)} img/s, torch ${torch.imagesPerSecond?.toFixed(2) ?? torch.error} img/s`)
 }
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => Number(v.toFixed(2))), node: process.version }
-const report = { date: new Date().toISOString(), iterations: ITERATIONS, measure: 'best-of-N images/s of encode (argmax tokens) + decode, read back', machine, results }
+const report = { date: new Date().toISOString(), iterations: ITERATIONS, measure: 'best-of-N images/s of encode (argmax tokens) + decode, read back; or of training steps (mode train)', machine, results }
 const fmt = (v) => (v === undefined ? 'n/a' : v.toFixed(2))
 const md = [
-  `# dVAE encode+decode throughput (${report.date})`,
+  `# dVAE throughput: encode+decode and training steps (${report.date})`,
   '',
   `Best of ${ITERATIONS} after a warm-up; images/s; ${machine.cpus} cores (${machine.cpuModel}), load average at the end ${machine.loadAverageAtEnd.join(' ')}. PyTorch runs the same layout on the CPU with 2 threads.`,
   '',
-  '| case | batch | image | tokens | Tessera WebGPU | Tessera CPU backend | PyTorch CPU | WebGPU / PyTorch | CPU backend / PyTorch |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| case | work | batch | image | tokens | Tessera WebGPU | Tessera CPU backend | PyTorch CPU | WebGPU / PyTorch | CPU backend / PyTorch |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...results.map((r) => {
     const grid = r.config.imageSize / 2 ** (r.config.groupCount - 1)
-    return `| ${r.case} | ${r.batch} | ${r.config.imageSize}² | ${grid}² of ${r.config.vocabSize} | ${fmt(r.webgpu.imagesPerSecond)} | ${fmt(r.cpu.imagesPerSecond)} | ${fmt(r.torch.imagesPerSecond)} | ${fmt(r.webgpuOverTorch)} | ${fmt(r.cpuOverTorch)} |`
+    return `| ${r.case} | ${r.mode} | ${r.batch} | ${r.config.imageSize}² | ${grid}² of ${r.config.vocabSize} | ${fmt(r.webgpu.imagesPerSecond)} | ${fmt(r.cpu.imagesPerSecond)} | ${fmt(r.torch.imagesPerSecond)} | ${fmt(r.webgpuOverTorch)} | ${fmt(r.cpuOverTorch)} |`
   }),
   '',
   `WebGPU adapter: ${results[0]?.webgpu.adapter}.`,

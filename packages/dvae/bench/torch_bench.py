@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """PyTorch CPU side of the dVAE benchmark: the same layout (scripts/dvae_torch.py) and the same
-work as Tessera's encode + decode (argmax tokens → one-hot → decoder → sigmoid/unmap).
+work as Tessera's encode + decode (argmax tokens → one-hot → decoder → sigmoid/unmap), or with
+"mode": "train" one training step of DvaeTrainer's MSE recipe.
 
-    /usr/bin/python3 torch_bench.py '{"config": {...}, "batch": 16, "iterations": 3}'
+    /usr/bin/python3 torch_bench.py '{"config": {...}, "batch": 16, "iterations": 3, "mode": "train"}'
 
 Prints one JSON line: {"imagesPerSecond": ..., "secondsPerIteration": [...], "threads": 2}.
 """
@@ -34,11 +35,33 @@ def main():
             out = dec(codes)
             return torch.clamp((torch.sigmoid(out[:, :config['channels']]) - 0.1) / 0.8, 0, 1)
 
-    encode_decode()  # warm-up
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)
+    grid = size // 2 ** (config['groupCount'] - 1)
+
+    def train_step():
+        # One step of DvaeTrainer's recipe with MSE: gumbel-softmax codes, KL to uniform, AdamW, clip.
+        enc.train()
+        dec.train()
+        x = 0.8 * images + 0.1
+        logits = enc(x).permute(0, 2, 3, 1)
+        gumbel = -torch.log(-torch.log(torch.rand(logits.shape).clamp_min(1e-20)))
+        codes = torch.softmax((logits + gumbel) / 0.5, -1)
+        recon = ((torch.sigmoid(dec(codes.permute(0, 3, 1, 2))[:, :config['channels']]) - x) ** 2).mean()
+        log_q = torch.log_softmax(logits, -1)
+        kl = (log_q.exp() * log_q).sum(-1).mean() + torch.log(torch.tensor(float(config['vocabSize'])))
+        loss = recon + 0.1 * grid * grid / (config['channels'] * size * size) * kl
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+
+    work = train_step if spec.get('mode') == 'train' else encode_decode
+    work()  # warm-up
     times = []
     for _ in range(iterations):
         start = time.perf_counter()
-        encode_decode()
+        work()
         times.append(time.perf_counter() - start)
     best = min(times)
     print(json.dumps({'imagesPerSecond': batch / best, 'secondsPerIteration': times, 'threads': torch.get_num_threads(), 'torch': torch.__version__}))
