@@ -4,8 +4,8 @@ import { DatasetError } from './errors.js'
 /**
  * A dataset as 8-bit pixels (`<base>.u8`, NCHW) beside a JSON header (`<base>.json`): how
  * the emoji images travel to machines without the npm image packages (a GPU box) and to the
- * PyTorch reference scripts. Node-only I/O is imported on use, so the package still loads in browsers. 8 bits is what the source PNGs hold; the resampled values lose
- * at most 1/510 each.
+ * PyTorch reference scripts. 8 bits is what the source PNGs hold; the resampled values lose
+ * at most 1/510 each. Node-only I/O is imported on use, so the package still loads in browsers.
  */
 export interface PackedHeader {
   format: 'tessera-packed-images'

@@ -16,6 +16,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
 from dvae_torch import build  # noqa: E402
+from train_torch_reference import recipe_loss  # noqa: E402
 
 
 def main():
@@ -37,20 +38,12 @@ def main():
 
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)
-    grid = size // 2 ** (config['groupCount'] - 1)
 
     def train_step():
-        # One step of DvaeTrainer's recipe with MSE: gumbel-softmax codes, KL to uniform, AdamW, clip.
+        # One step of DvaeTrainer's MSE recipe (the reference script's objective), AdamW, clip.
         enc.train()
         dec.train()
-        x = 0.8 * images + 0.1
-        logits = enc(x).permute(0, 2, 3, 1)
-        gumbel = -torch.log(-torch.log(torch.rand(logits.shape).clamp_min(1e-20)))
-        codes = torch.softmax((logits + gumbel) / 0.5, -1)
-        recon = ((torch.sigmoid(dec(codes.permute(0, 3, 1, 2))[:, :config['channels']]) - x) ** 2).mean()
-        log_q = torch.log_softmax(logits, -1)
-        kl = (log_q.exp() * log_q).sum(-1).mean() + torch.log(torch.tensor(float(config['vocabSize'])))
-        loss = recon + 0.1 * grid * grid / (config['channels'] * size * size) * kl
+        loss, _, _ = recipe_loss(enc, dec, 0.8 * images + 0.1, 0.5, 0.1)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

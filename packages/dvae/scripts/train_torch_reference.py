@@ -35,6 +35,19 @@ def load(base):
     return torch.from_numpy(pixels.reshape(header['length'], 3, size, size)), size
 
 
+def recipe_loss(enc, dec, x, tau, kl_weight, generator=None):
+    """DvaeTrainer's MSE objective on mapped images x: gumbel-softmax codes at temperature tau,
+    MSE of sigmoid(mu), plus kl_weight x KL(q || uniform) spread per sub-pixel. Returns (loss, recon, kl)."""
+    logits = enc(x).permute(0, 2, 3, 1)
+    gumbel = -torch.log(-torch.log(torch.rand(logits.shape, generator=generator).clamp_min(1e-20)))
+    codes = F.softmax((logits + gumbel) / tau, -1)
+    recon = ((torch.sigmoid(dec(codes.permute(0, 3, 1, 2))[:, :x.shape[1]]) - x) ** 2).mean()
+    log_q = F.log_softmax(logits, -1)
+    kl = (log_q.exp() * log_q).sum(-1).mean() + math.log(logits.shape[-1])
+    kl_scale = logits.shape[1] * logits.shape[2] / (x.shape[1] * x.shape[2] * x.shape[3])
+    return recon + kl_weight * kl_scale * kl, recon, kl
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data', required=True, help='directory with emoji-train.{u8,json} and emoji-heldout.{u8,json}')
@@ -84,18 +97,11 @@ def main():
 
     print(f'{sum(x.numel() for x in params)} parameters; {len(train)} train / {len(held_out)} held-out images; {json.dumps(config)}', flush=True)
     generator = torch.Generator().manual_seed(a.seed + 1)
-    kl_scale = (size // 2 ** (config['groupCount'] - 1)) ** 2 / (3 * size * size)
     curve, started = [], time.time()
     for step in range(a.steps):
         tau = a.tau_end ** min(1, step / max(1, a.steps * a.tau_frac))
         x = mapped(train[torch.randint(0, len(train), (a.batch,), generator=generator)])
-        logits = enc(x).permute(0, 2, 3, 1)
-        gumbel = -torch.log(-torch.log(torch.rand(logits.shape, generator=generator).clamp_min(1e-20)))
-        codes = F.softmax((logits + gumbel) / tau, -1)
-        recon = ((torch.sigmoid(dec(codes.permute(0, 3, 1, 2))[:, :3]) - x) ** 2).mean()
-        log_q = F.log_softmax(logits, -1)
-        kl = (log_q.exp() * log_q).sum(-1).mean() + math.log(vocab)
-        loss = recon + a.kl_weight * kl_scale * kl
+        loss, recon, kl = recipe_loss(enc, dec, x, tau, a.kl_weight, generator)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -17,6 +17,12 @@ export function cpuDevice(): Promise<Device> {
   return cpuPromise
 }
 
+/** Both backends by name, for `describe.each`. */
+export const BACKENDS: [string, () => Promise<Device>][] = [
+  ['cpu', cpuDevice],
+  ['webgpu', gpuDevice],
+]
+
 afterAll(async () => {
   if (gpuPromise) (await gpuPromise).destroy()
   gpuPromise = null

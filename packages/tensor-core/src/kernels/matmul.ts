@@ -53,26 +53,23 @@ export function bIsBatched(p: MatmulParams): boolean {
   return !!p.im2col || p.bBatchStride !== 0
 }
 
-/** op(B) as dense row-major [k, n] matrices, one per batch when B is batched, else one. */
-export function denseBCpu(p: MatmulParams, b: ArrayLike<number>): Float32Array {
-  const batches = bIsBatched(p) ? p.batch : 1
-  const out = new Float32Array(batches * p.k * p.n)
-  if (p.im2col) {
-    im2colCpu(p.im2col, b, out)
-    return out
-  }
+/**
+ * `batches` dense row-major [rows, cols] matrices copied from `src` (batch z at z·batchStride),
+ * which holds each one row-major, or transposed ([cols, rows]) when `transposed`.
+ */
+function denseCopy(src: ArrayLike<number>, batches: number, batchStride: number, rows: number, cols: number, transposed: boolean): Float32Array {
+  const out = new Float32Array(batches * rows * cols)
   for (let z = 0; z < batches; z++)
-    for (let kk = 0; kk < p.k; kk++)
-      for (let j = 0; j < p.n; j++) out[(z * p.k + kk) * p.n + j] = b[z * p.bBatchStride + (p.transB ? j * p.k + kk : kk * p.n + j)]!
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) out[(z * rows + r) * cols + c] = src[z * batchStride + (transposed ? c * rows + r : r * cols + c)]!
   return out
 }
 
-/** op(A) as dense row-major [m, k] matrices, one per batch when A is batched, else one. */
-function denseACpu(p: MatmulParams, a: ArrayLike<number>): Float32Array {
-  const batches = p.aBatchStride !== 0 ? p.batch : 1
-  const out = new Float32Array(batches * p.m * p.k)
-  for (let z = 0; z < batches; z++)
-    for (let i = 0; i < p.m; i++) for (let kk = 0; kk < p.k; kk++) out[(z * p.m + i) * p.k + kk] = a[z * p.aBatchStride + kk * p.m + i]!
+/** op(B) as dense row-major [k, n] matrices, one per batch when B is batched, else one. */
+export function denseBCpu(p: MatmulParams, b: ArrayLike<number>): Float32Array {
+  if (!p.im2col) return denseCopy(b, bIsBatched(p) ? p.batch : 1, p.bBatchStride, p.k, p.n, p.transB)
+  const out = new Float32Array(p.batch * p.k * p.n)
+  im2colCpu(p.im2col, b, out)
   return out
 }
 
@@ -92,7 +89,7 @@ export function matmulCpu(
   out: { [i: number]: number },
 ): void {
   const { m, n, k } = p
-  const aDense = p.transA ? denseACpu(p, a) : a
+  const aDense = p.transA ? denseCopy(a, p.aBatchStride !== 0 ? p.batch : 1, p.aBatchStride, m, k, true) : a
   const aStride = p.transA ? (p.aBatchStride !== 0 ? m * k : 0) : p.aBatchStride
   const bDense = p.transB || p.im2col ? denseBCpu(p, b) : b
   const bStride = p.transB || p.im2col ? (bIsBatched(p) ? k * n : 0) : p.bBatchStride
