@@ -1,15 +1,14 @@
 import { DatasetError } from './errors.js'
 import type { ImageCaptionDataset } from './dataset.js'
 import { indexEmojiCaptions, normaliseHexcode, type EmojiCaption } from './emoji-captions.js'
-import { rgbaToPlanes } from './image/convert.js'
+import { fitImage } from './image/fit.js'
 import { decodePng } from './image/png.js'
-import { fitSquare } from './image/resize.js'
-import { fnv1a } from './random.js'
+import { checkSplit, inSplit, type DatasetSplit } from './split.js'
 
 /** Art packs with licences that allow any use: Twitter's (CC-BY-4.0) and Google's (Apache-2.0). Apple's and Facebook's are not used. */
 export const EMOJI_VENDORS = ['twitter', 'google'] as const
 export type EmojiVendor = (typeof EMOJI_VENDORS)[number]
-export type EmojiSplit = 'train' | 'heldout' | 'all'
+export type EmojiSplit = DatasetSplit
 
 export interface EmojiOptions {
   /** Side of the square images (default 32; the packages ship 64×64). */
@@ -30,15 +29,6 @@ export interface EmojiDataset extends ImageCaptionDataset {
   readonly items: readonly EmojiItem[]
   /** Image files that had no emojibase caption and were left out. */
   readonly uncaptioned: number
-}
-
-/**
- * Which split an emoji falls in, from a hash of its base hexcode: stable across runs,
- * machines and package versions, and the same for every vendor and skin tone of one emoji,
- * so held-out emoji are truly unseen (no other drawing of them is trained on).
- */
-export function isHeldOut(baseHexcode: string, heldOutFraction: number): boolean {
-  return fnv1a(baseHexcode) / 4294967296 < heldOutFraction
 }
 
 interface VendorImages {
@@ -88,9 +78,7 @@ async function loadVendor(vendor: EmojiVendor, imageSize: number): Promise<Vendo
       uncaptioned++
       continue
     }
-    const rgba = await decodePng(await readFile(join(dir, file)))
-    // Bicubic overshoots at hard edges; pixel values must stay in [0, 1] (the dVAE takes logits of them).
-    planes.push(fitSquare(rgbaToPlanes(rgba), imageSize).data.map((v) => Math.min(1, Math.max(0, v))))
+    planes.push(fitImage(await decodePng(await readFile(join(dir, file))), imageSize).data)
     items.push({ ...caption, vendor })
   }
   const size = 3 * imageSize * imageSize
@@ -111,8 +99,7 @@ export async function loadEmojiDataset(opts: EmojiOptions = {}): Promise<EmojiDa
   const fraction = opts.heldOutFraction ?? 0.1
   const skinTones = opts.skinTones ?? true
   if (!Number.isInteger(imageSize) || imageSize < 1 || imageSize > 64) throw new DatasetError(`emoji imageSize must be an integer in 1..64, got ${imageSize}`)
-  if (!(fraction >= 0 && fraction <= 1)) throw new DatasetError(`heldOutFraction must be in [0, 1], got ${fraction}`)
-  if (!['train', 'heldout', 'all'].includes(split)) throw new DatasetError(`split must be 'train', 'heldout' or 'all', got '${split}'`)
+  checkSplit(split, fraction)
   if (vendors.length === 0) throw new DatasetError(`choose at least one vendor of ${EMOJI_VENDORS.join(', ')}`)
   for (const v of vendors) {
     if (!EMOJI_VENDORS.includes(v)) throw new DatasetError(`unknown emoji vendor '${v}': use ${EMOJI_VENDORS.join(' or ')} (Apple and Facebook art is not licensed for this use)`)
@@ -137,7 +124,9 @@ export async function loadEmojiDataset(opts: EmojiOptions = {}): Promise<EmojiDa
     uncaptioned += vendor.uncaptioned
     vendor.items.forEach((item, i) => {
       if (!skinTones && item.skinTone) return
-      if (split !== 'all' && isHeldOut(item.baseHexcode, fraction) !== (split === 'heldout')) return
+      // Split by base hexcode: every vendor's drawing and skin tone of an emoji falls on one
+      // side, so held-out emoji are truly unseen.
+      if (!inSplit(item.baseHexcode, split, fraction)) return
       items.push(item)
       chosen.push(vendor.images.subarray(i * size, (i + 1) * size))
     })

@@ -2,6 +2,7 @@ export { DatasetError, ImageFormatError } from './errors.js'
 export type { RgbaImage, ImagePlanes } from './image/types.js'
 export { rgbaToPlanes, planesToRgba, stackPlanes, unstackPlanes } from './image/convert.js'
 export { resizePlanes, centerCropPlanes, fitSquare } from './image/resize.js'
+export { fitImage } from './image/fit.js'
 export { decodePng, encodePng } from './image/png.js'
 export { gatherBatch, type Batch, type ImageCaptionDataset } from './dataset.js'
 export { EpochSampler, type SamplerState } from './sampler.js'
@@ -10,7 +11,6 @@ export { makeShapesDataset, SHAPE_KINDS, SHAPE_COLOURS, type ShapeKind, type Sha
 export { normaliseHexcode, type EmojiCaption } from './emoji-captions.js'
 export {
   loadEmojiDataset,
-  isHeldOut,
   EMOJI_VENDORS,
   type EmojiVendor,
   type EmojiSplit,
@@ -18,4 +18,6 @@ export {
   type EmojiItem,
   type EmojiDataset,
 } from './emoji.js'
+export { isHeldOut, inSplit, type DatasetSplit } from './split.js'
+export { loadImageFolder, type ImageFolderOptions, type ImageFolderDataset } from './folder.js'
 export { packDataset, unpackDataset, savePackedDataset, loadPackedDataset, type PackedHeader } from './packed.js'

@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DatasetError, EpochSampler, gatherBatch, isHeldOut, loadEmojiDataset, loadPackedDataset, makeShapesDataset, normaliseHexcode, savePackedDataset } from '../src/index.js'
+import {
+  DatasetError,
+  EpochSampler,
+  ImageFormatError,
+  encodePng,
+  fitImage,
+  gatherBatch,
+  isHeldOut,
+  loadEmojiDataset,
+  loadImageFolder,
+  loadPackedDataset,
+  makeShapesDataset,
+  normaliseHexcode,
+  savePackedDataset,
+} from '../src/index.js'
 
 describe('synthetic shapes', () => {
   it('is deterministic per seed and captions match the drawn colour', () => {
@@ -84,6 +98,54 @@ describe('packed datasets', () => {
       await expect(loadPackedDataset(join(dir, 'shapes'))).rejects.toThrow(/10 bytes/)
       await writeFile(join(dir, 'shapes.json'), '{"format":"png"}')
       await expect(loadPackedDataset(join(dir, 'shapes'))).rejects.toThrow(DatasetError)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('image folders', () => {
+  /** A w×h image in one colour, half transparent on the left. */
+  function solid(width: number, height: number, rgb: [number, number, number]) {
+    const data = new Uint8Array(width * height * 4)
+    for (let i = 0; i < width * height; i++) data.set([...rgb, i % width < width / 2 ? 128 : 255], 4 * i)
+    return { width, height, data }
+  }
+
+  it('loads every PNG under the folder with sidecar or file-name captions, splits by path, and names what it skips', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'folder-'))
+    try {
+      await mkdir(join(dir, 'animals'))
+      const red = solid(20, 12, [255, 0, 0])
+      await writeFile(join(dir, 'animals', 'red_fox-2.png'), await encodePng(red))
+      await writeFile(join(dir, 'cat.png'), await encodePng(solid(8, 8, [0, 0, 255])))
+      await writeFile(join(dir, 'cat.txt'), '\n  a blue cat \nsecond line\n')
+      await writeFile(join(dir, 'photo.jpg'), new Uint8Array([0xff, 0xd8, 0xff]))
+      for (let i = 0; i < 20; i++) await writeFile(join(dir, `dot${i}.png`), await encodePng(solid(4, 4, [i * 10, 0, 0])))
+
+      const all = await loadImageFolder(dir, { imageSize: 6 })
+      expect(all.length).toBe(22)
+      expect(all.skipped).toEqual(['photo.jpg'])
+      const fox = all.files.indexOf('animals/red_fox-2.png')
+      expect(all.captions[fox]).toBe('red fox 2')
+      expect(all.captions[all.files.indexOf('cat.png')]).toBe('a blue cat')
+      // The pixels are what the models see: composited over white, resized, centre-cropped.
+      expect(Array.from(gatherBatch(all, [fox]).images)).toEqual(Array.from(fitImage(red, 6).data))
+
+      const train = await loadImageFolder(dir, { imageSize: 6, split: 'train', heldOutFraction: 0.3 })
+      const held = await loadImageFolder(dir, { imageSize: 6, split: 'heldout', heldOutFraction: 0.3 })
+      expect([...train.files, ...held.files].sort()).toEqual([...all.files].sort())
+      expect(held.length).toBeGreaterThan(0)
+      expect(held.files.every((f) => isHeldOut(f, 0.3))).toBe(true)
+
+      await writeFile(join(dir, 'broken.png'), new Uint8Array([1, 2, 3]))
+      await expect(loadImageFolder(dir)).rejects.toThrow(ImageFormatError)
+      await expect(loadImageFolder(dir)).rejects.toThrow(/broken\.png/)
+      await expect(loadImageFolder(join(dir, 'missing'))).rejects.toThrow(DatasetError)
+      await rm(join(dir, 'animals'), { recursive: true })
+      for (const f of all.files) await rm(join(dir, f), { force: true })
+      await rm(join(dir, 'broken.png'))
+      await expect(loadImageFolder(dir)).rejects.toThrow(/no PNG images .*photo\.jpg: convert them to PNG/)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Trains a dVAE on the emoji dataset (or synthetic shapes) and writes a weights directory
+// Trains a dVAE on the emoji dataset (or your own PNGs, or synthetic shapes) and writes a weights directory
 // (encoder/decoder safetensors + manifest.json with the recipe and metrics).
 // Run after `pnpm build`:  node scripts/train-emoji.mjs --steps 3000 --batch 32 --out models/emoji-32
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { Device } from '@tessera/tensor-core'
-import { loadEmojiDataset, loadPackedDataset, makeShapesDataset } from '@tessera/datasets'
+import { loadEmojiDataset, loadImageFolder, loadPackedDataset, makeShapesDataset } from '@tessera/datasets'
 import { DiscreteVAE, DvaeTrainer, formatEval, saveDvae, stepLogger } from '@tessera/dvae'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
@@ -39,11 +39,13 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|tiny|mid|openai] [--config JSON]
-  [--data emoji|shapes|packed:DIR] [--out DIR] [--checkpoints DIR] [--resume] [--backend webgpu|cpu] [--seed N]
+  [--data emoji|shapes|packed:DIR|folder:DIR] [--out DIR] [--checkpoints DIR] [--resume] [--backend webgpu|cpu] [--seed N]
   [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--tau-end X] [--tau-steps N (default: steps)] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
   process.exit(0)
 }
 
+const EMOJI_DATA =
+  'emoji-datasource-twitter + emoji-datasource-google 16.0.0 (64px PNGs over white, bicubic to imageSize), emojibase-data 17.0.0 captions; held-out = base hexcode hash < 0.1'
 const seed = Number(args.seed)
 const steps = Number(args.steps)
 const checkpointDir = args.checkpoints ?? join(args.out, 'checkpoints')
@@ -53,15 +55,28 @@ const model = new DiscreteVAE(device, args.preset, { seed })
 const finalConfig = { ...model.config, ...config }
 const dvae = Object.keys(config).length ? (model.dispose(), new DiscreteVAE(device, finalConfig, { seed })) : model
 const size = dvae.config.imageSize
-// packed:DIR reads the splits @tessera/datasets' scripts/pack-emoji.mjs wrote (machines without the emoji npm packages).
-const packedDir = args.data.startsWith('packed:') ? args.data.slice('packed:'.length) : null
-const [train, heldOut] =
-  args.data === 'shapes'
-    ? [makeShapesDataset({ count: 4096, imageSize: size, seed }), makeShapesDataset({ count: 256, imageSize: size, seed: seed + 1 })]
-    : packedDir
-      ? [await loadPackedDataset(join(packedDir, 'emoji-train')), await loadPackedDataset(join(packedDir, 'emoji-heldout'))]
-      : [await loadEmojiDataset({ imageSize: size, split: 'train' }), await loadEmojiDataset({ imageSize: size, split: 'heldout' })]
+// packed:DIR reads the splits @tessera/datasets' scripts/pack-emoji.mjs wrote (machines without
+// the emoji npm packages); folder:DIR trains on every PNG under DIR (captions from DIR/x.txt
+// beside DIR/x.png), holding out 10% by path.
+const colon = args.data.indexOf(':')
+const [source, dataDir] = colon < 0 ? [args.data, null] : [args.data.slice(0, colon), args.data.slice(colon + 1)]
+async function loadSplits() {
+  switch (source) {
+    case 'shapes':
+      return [makeShapesDataset({ count: 4096, imageSize: size, seed }), makeShapesDataset({ count: 256, imageSize: size, seed: seed + 1 })]
+    case 'packed':
+      return [await loadPackedDataset(join(dataDir, 'emoji-train')), await loadPackedDataset(join(dataDir, 'emoji-heldout'))]
+    case 'folder':
+      return [await loadImageFolder(dataDir, { imageSize: size, split: 'train' }), await loadImageFolder(dataDir, { imageSize: size, split: 'heldout' })]
+    case 'emoji':
+      return [await loadEmojiDataset({ imageSize: size, split: 'train' }), await loadEmojiDataset({ imageSize: size, split: 'heldout' })]
+    default:
+      throw new Error(`--data ${args.data}: use emoji, shapes, packed:DIR or folder:DIR`)
+  }
+}
+const [train, heldOut] = await loadSplits()
 if (train.imageSize !== size) throw new Error(`the data is ${train.imageSize} px, the model ${size} px`)
+if (heldOut.length === 0) throw new Error(`--data ${args.data} has no held-out images to evaluate on: add more images`)
 
 const recipe = {
   steps,
@@ -97,7 +112,12 @@ const last = await trainer.run({
 })
 
 await saveDvae(dvae, args.out, {
-  data: args.data === 'shapes' ? 'synthetic shapes' : (packedDir ? 'packed 8-bit copy of ' : '') + 'emoji-datasource-twitter + emoji-datasource-google 16.0.0 (64px PNGs over white, bicubic to imageSize), emojibase-data 17.0.0 captions; held-out = base hexcode hash < 0.1',
+  data: {
+    shapes: 'synthetic shapes',
+    folder: `the PNGs under ${dataDir} (over white, bicubic to imageSize); held-out = path hash < 0.1`,
+    emoji: EMOJI_DATA,
+    packed: `packed 8-bit copy of ${EMOJI_DATA}`,
+  }[source],
   recipe: { ...trainer.options, backend: device.kind, seed },
   command: `node scripts/train-emoji.mjs ${process.argv.slice(2).join(' ')}`,
   trainedSteps: trainer.step,

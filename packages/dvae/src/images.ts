@@ -1,4 +1,4 @@
-import { fitSquare, planesToRgba, rgbaToPlanes, stackPlanes, type RgbaImage } from '@tessera/datasets'
+import { fitImage, planesToRgba, stackPlanes, type RgbaImage } from '@tessera/datasets'
 import type { Device, Tensor } from '@tessera/tensor-core'
 import { DvaeInputError } from './errors.js'
 
@@ -8,13 +8,7 @@ import { DvaeInputError } from './errors.js'
  */
 export function imagesToTensor(device: Device, images: readonly RgbaImage[], size: number): Tensor {
   if (images.length === 0) throw new DvaeInputError('imagesToTensor needs at least one image')
-  const planes = images.map((image) => {
-    const fitted = fitSquare(rgbaToPlanes(image), size)
-    // Bicubic overshoots at hard edges; the model takes logits of pixel values, so keep [0, 1].
-    for (let i = 0; i < fitted.data.length; i++) fitted.data[i] = Math.min(1, Math.max(0, fitted.data[i]!))
-    return fitted
-  })
-  const { data, shape } = stackPlanes(planes)
+  const { data, shape } = stackPlanes(images.map((image) => fitImage(image, size)))
   return device.tensor(data, shape)
 }
 
