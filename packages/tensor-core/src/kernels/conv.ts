@@ -135,7 +135,14 @@ export function im2colCpu(g: ConvGeometry, x: ArrayLike<number>, col: HostArray)
   })
 }
 
-/** x [N, cin, h, w] → col [N, K, P]; taps that fall in the padding read 0. */
+/** Invocations of im2col: one per run of 4 output pixels of one (image, patch element) row. */
+const im2colQuads = (p: ConvGeometry) => p.batch * patchSize(p) * Math.ceil(pixelCount(p) / 4)
+
+/**
+ * x [N, cin, h, w] → col [N, K, P]; taps that fall in the padding read 0. Each invocation
+ * writes 4 consecutive pixels of one row, so the index arithmetic (integer division, a scalar
+ * loop per lane on software adapters) is paid once per 4 elements.
+ */
 export const im2colKernel: Kernel<Im2colParams> = {
   name: 'conv.im2col',
   key: (p) => p.dtype,
@@ -144,16 +151,24 @@ export const im2colKernel: Kernel<Im2colParams> = {
     outputs: [{ name: 'col', dtype: p.dtype }],
     uniforms: [...geometryUniformDecls, { name: 'total', type: 'u32' }],
     workgroupSize: WG,
-    module: im2colLoadWgsl('imagePatch', 'x'),
+    module: im2colLoad4Wgsl('imagePatch4', 'x'),
     body: `
-  let i = wg * ${WG}u + lidx;
-  if (i >= u.total) { return; }
+  let t = wg * ${WG}u + lidx;
+  if (t >= u.total) { return; }
   let P = u.hout * u.wout;
   let K = u.cin * u.kh * u.kw;
-  col[i] = ${p.dtype}(imagePatch(i / (P * K), (i / P) % K, i % P));`,
+  let quads = (P + 3u) / 4u;
+  let row = t / quads;
+  let pix0 = (t - row * quads) * 4u;
+  let n = row / K;
+  let v = imagePatch4(n, row - n * K, pix0);
+  let base = row * P + pix0;
+  for (var e = 0u; e < 4u; e++) {
+    if (pix0 + e < P) { col[base + e] = ${p.dtype}(v[e]); }
+  }`,
   }),
-  uniforms: (p) => [...geometryUniforms(p), p.batch * patchSize(p) * pixelCount(p)],
-  workgroups: (p) => groupsFor(p.batch * patchSize(p) * pixelCount(p), WG),
+  uniforms: (p) => [...geometryUniforms(p), im2colQuads(p)],
+  workgroups: (p) => groupsFor(im2colQuads(p), WG),
   cpu(p, [x], [col]) {
     im2colCpu(p, x!, col!)
   },
