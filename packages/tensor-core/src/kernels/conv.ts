@@ -174,10 +174,14 @@ export const im2colKernel: Kernel<Im2colParams> = {
   },
 }
 
+/** Invocations of col2im: one per run of 4 input pixels of one (image, channel, row). */
+const col2imQuads = (p: ConvGeometry) => p.batch * p.cin * p.h * Math.ceil(p.w / 4)
+
 /**
  * The adjoint of im2col: dcol [N, K, P] → dx [N, cin, h, w], each input element summing the
- * column entries that read it. Written as a gather (one invocation per input element), so
- * no atomics are needed.
+ * column entries that read it. Written as a gather, so no atomics are needed; each invocation
+ * sums 4 neighbouring pixels of one input row, sharing the row's index arithmetic and the
+ * vertical tap checks (same taps in the same order as one pixel at a time).
  */
 export const col2imKernel: Kernel<Im2colParams> = {
   name: 'conv.col2im',
@@ -188,34 +192,40 @@ export const col2imKernel: Kernel<Im2colParams> = {
     uniforms: [...geometryUniformDecls, { name: 'total', type: 'u32' }],
     workgroupSize: WG,
     body: `
-  let i = wg * ${WG}u + lidx;
-  if (i >= u.total) { return; }
+  let t = wg * ${WG}u + lidx;
+  if (t >= u.total) { return; }
   let P = u.hout * u.wout;
   let taps = u.kh * u.kw;
-  let ix = i32(i % u.w);
-  let iy = i32((i / u.w) % u.h);
-  let nc = i / (u.w * u.h);
-  let ci = nc % u.cin;
-  let n = nc / u.cin;
-  let base = (n * u.cin * taps + ci * taps) * P;
-  var acc = 0.0;
+  let quads = (u.w + 3u) / 4u;
+  let row = t / quads;
+  let ix0 = (t - row * quads) * 4u;
+  let nc = row / u.h;
+  let iy = i32(row - nc * u.h);
+  let base = nc * taps * P;
+  var acc = vec4<f32>(0.0);
   for (var ky = 0u; ky < u.kh; ky++) {
     let ty = iy + u.padH - i32(ky);
     if (ty < 0 || ty % i32(u.strideH) != 0) { continue; }
     let oy = u32(ty) / u.strideH;
     if (oy >= u.hout) { continue; }
     for (var kx = 0u; kx < u.kw; kx++) {
-      let tx = ix + u.padW - i32(kx);
-      if (tx < 0 || tx % i32(u.strideW) != 0) { continue; }
-      let ox = u32(tx) / u.strideW;
-      if (ox >= u.wout) { continue; }
-      acc += f32(col[base + (ky * u.kw + kx) * P + oy * u.wout + ox]);
+      let tapRow = base + (ky * u.kw + kx) * P + oy * u.wout;
+      for (var e = 0u; e < 4u; e++) {
+        let tx = i32(ix0 + e) + u.padW - i32(kx);
+        if (tx < 0 || tx % i32(u.strideW) != 0) { continue; }
+        let ox = u32(tx) / u.strideW;
+        if (ox >= u.wout) { continue; }
+        acc[e] += f32(col[tapRow + ox]);
+      }
     }
   }
-  dx[i] = ${p.dtype}(acc);`,
+  let out = row * u.w + ix0;
+  for (var e = 0u; e < 4u; e++) {
+    if (ix0 + e < u.w) { dx[out + e] = ${p.dtype}(acc[e]); }
+  }`,
   }),
-  uniforms: (p) => [...geometryUniforms(p), p.batch * p.cin * p.h * p.w],
-  workgroups: (p) => groupsFor(p.batch * p.cin * p.h * p.w, WG),
+  uniforms: (p) => [...geometryUniforms(p), col2imQuads(p)],
+  workgroups: (p) => groupsFor(col2imQuads(p), WG),
   cpu(p, [col], [dx]) {
     dx!.fill(0)
     // Scatter form of the same sum (the WGSL gathers); both visit each (input, tap) pair once.
