@@ -40,6 +40,7 @@ export interface ElementwiseParams {
 }
 
 const WG = 256
+const PER_INVOCATION = 8
 
 /** Whether an operand (or, for k = -1, the output) is addressed by the output index itself. */
 function isDirect(p: ElementwiseParams, k: number): boolean {
@@ -76,7 +77,10 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
     const walkers = [...broadcast.map((k) => ({ v: `o${k}`, st: (d: number) => `u.st${k}_${d}`, init: `u.off${k}` }))]
     if (outStrided) walkers.push({ v: 'oo', st: (d) => `u.ost${d}`, init: 'u.ooff' })
     const lines: string[] = []
-    lines.push(`  let i = wg * ${WG}u + lidx;`, '  if (i >= u.size) { return; }')
+    // Each invocation computes PER_INVOCATION outputs, a workgroup's width apart (so every
+    // round still reads and writes contiguously across the workgroup): software adapters pay
+    // a fixed cost per invocation that a one-element body does not amortise.
+    lines.push(`  for (var e = 0u; e < ${PER_INVOCATION}u; e++) {`, `  let i = (wg * ${PER_INVOCATION}u + e) * ${WG}u + lidx;`, '  if (i >= u.size) { return; }')
     if (walkers.length) {
       lines.push('  var rem = i;')
       for (const w of walkers) lines.push(`  var ${w.v} = ${w.init};`)
@@ -95,7 +99,7 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
         args.push(`u.sc${s++}`)
       }
     }
-    lines.push(`  out[${outStrided ? 'oo' : 'i'}] = ${p.outDtype}(${p.op.wgsl(args, p.compute)});`)
+    lines.push(`  out[${outStrided ? 'oo' : 'i'}] = ${p.outDtype}(${p.op.wgsl(args, p.compute)});`, '  }')
     return {
       inputs: p.inDtypes.map((dtype, k) => ({ name: `in${k}`, dtype })),
       outputs: [{ name: 'out', dtype: p.outDtype }],
@@ -113,7 +117,7 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
     ...(isDirect(p, -1) ? [] : [...p.outRegion!.strides, p.outRegion!.offset]),
     ...p.scalars,
   ],
-  workgroups: (p) => groupsFor(p.size, WG),
+  workgroups: (p) => groupsFor(Math.ceil(p.size / PER_INVOCATION), WG),
   cpu(p, inputs, outputs) {
     const out = outputs[0]!
     if ([-1, ...p.strides.keys()].every((k) => isDirect(p, k))) return elementwiseDirectCpu(p, inputs, out)
