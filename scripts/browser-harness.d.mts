@@ -1,7 +1,5 @@
 import type { BrowserContext } from 'playwright-core'
 
-export declare const CHROMIUM: string
-
 export interface BrowserSession {
   /** The server's root URL: it serves `index`. */
   url: string

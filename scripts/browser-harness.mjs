@@ -1,12 +1,12 @@
 // The browser tests' one way to reach a page: a static server over a directory and Debian's
 // headless Chromium (never a downloaded browser) with WebGPU enabled (SwiftShader here).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { extname, join, normalize, sep } from 'node:path'
 import { chromium } from 'playwright-core'
 
-export const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = '/usr/bin/chromium'
 
 const TYPES = {
   '.js': 'text/javascript',
@@ -37,7 +37,7 @@ export async function startBrowser({ root, index }) {
   const server = createServer((req, res) => {
     const path = req.url === '/' ? `/${index}` : normalize(decodeURIComponent(req.url.split('?')[0]))
     const file = join(root, path)
-    if (!(file + sep).startsWith(root.endsWith(sep) ? root : root + sep) || !existsSync(file)) {
+    if (!(file + sep).startsWith(root.endsWith(sep) ? root : root + sep) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
       res.writeHead(404).end()
       return
     }

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Device, tidy } from '@tessera/tensor-core'
+import { makeShapesDataset } from '@tessera/datasets'
 import { DiscreteVAE, DvaeTrainer, preset } from '@tessera/dvae'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
@@ -46,15 +47,11 @@ async function tesseraThroughput(backend, config, batch) {
   return { imagesPerSecond: batch / Math.min(...times), secondsPerIteration: times, adapter }
 }
 
-/** Best-of-N images/s of DvaeTrainer steps (MSE recipe) on a small synthetic dataset. */
+/** Best-of-N images/s of DvaeTrainer steps (MSE recipe) on synthetic shapes. */
 async function tesseraTrainThroughput(backend, config, batch) {
   const device = await Device.create({ backend, seed: 0 })
   const model = new DiscreteVAE(device, config, { seed: 0 })
-  const size = config.imageSize
-  const length = 4 * batch
-  const images = new Float32Array(length * config.channels * size * size)
-  for (let i = 0; i < images.length; i++) images[i] = ((i * 2654435761) % 1000) / 1000
-  const data = { imageSize: size, length, images, captions: Array.from({ length }, () => '') }
+  const data = makeShapesDataset({ count: 4 * batch, imageSize: config.imageSize, seed: 0 })
   const trainer = new DvaeTrainer(model, data, { steps: 100, batchSize: batch, loss: 'mse', klWeight: 0.1 })
   // Warm-up step: compiles pipelines; on GPU adapters it also tunes the matmul variants, as train-emoji.mjs does.
   await trainer.run({ until: 1, autotune: backend === 'webgpu' })
