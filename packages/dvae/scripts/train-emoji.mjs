@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { Device } from '@tessera/tensor-core'
 import { loadEmojiDataset, loadImageFolder, loadPackedDataset, makeShapesDataset } from '@tessera/datasets'
-import { DiscreteVAE, DvaeTrainer, formatEval, saveDvae, stepLogger } from '@tessera/dvae'
+import { DiscreteVAE, DvaeTrainer, formatEval, loadDvae, preset, saveDvae, stepLogger } from '@tessera/dvae'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 
@@ -16,6 +16,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '32' },
     preset: { type: 'string', default: 'emoji-32' },
     config: { type: 'string', default: '{}' },
+    init: { type: 'string' },
     data: { type: 'string', default: 'emoji' },
     out: { type: 'string', default: 'models/emoji-32' },
     checkpoints: { type: 'string' },
@@ -26,7 +27,9 @@ const { values: args } = parseArgs({
     'grad-clip': { type: 'string', default: '1' },
     'kl-weight': { type: 'string', default: '6.6' },
     'kl-warmup': { type: 'string', default: '0' },
+    'tau-start': { type: 'string', default: '1' },
     'tau-end': { type: 'string', default: '0.0625' },
+    codes: { type: 'string', default: 'gumbel' },
     'tau-steps': { type: 'string' },
     loss: { type: 'string', default: 'logit-laplace' },
     'eval-every': { type: 'string', default: '250' },
@@ -38,9 +41,9 @@ const { values: args } = parseArgs({
 })
 
 if (args.help) {
-  console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|tiny|mid|openai] [--config JSON]
+  console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|tiny|mid|openai] [--config JSON] [--init MODEL_DIR]
   [--data emoji|shapes|packed:DIR|folder:DIR] [--out DIR] [--checkpoints DIR] [--resume] [--backend webgpu|cpu] [--seed N]
-  [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--tau-end X] [--tau-steps N (default: steps)] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
+  [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--codes gumbel|straight-through] [--tau-start X] [--tau-end X] [--tau-steps N (default: steps)] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
   process.exit(0)
 }
 
@@ -50,10 +53,12 @@ const seed = Number(args.seed)
 const steps = Number(args.steps)
 const checkpointDir = args.checkpoints ?? join(args.out, 'checkpoints')
 const device = await Device.create({ backend: args.backend, seed })
+// --init starts from a trained model's weights (and its config): fine-tuning, e.g. with
+// straight-through codes after a gumbel run. Its manifest is kept in the new one.
+const init = args.init ? await loadDvae(device, args.init) : null
+if (init && args.config !== '{}') throw new Error('--init takes the config of the model it loads: drop --config')
 const config = { ...JSON.parse(args.config) }
-const model = new DiscreteVAE(device, args.preset, { seed })
-const finalConfig = { ...model.config, ...config }
-const dvae = Object.keys(config).length ? (model.dispose(), new DiscreteVAE(device, finalConfig, { seed })) : model
+const dvae = init?.model ?? new DiscreteVAE(device, { ...preset(args.preset), ...config }, { seed })
 const size = dvae.config.imageSize
 // packed:DIR reads the splits @tessera/datasets' scripts/pack-emoji.mjs wrote (machines without
 // the emoji npm packages); folder:DIR trains on every PNG under DIR (captions from DIR/x.txt
@@ -85,7 +90,9 @@ const recipe = {
   gradClip: Number(args['grad-clip']) > 0 ? Number(args['grad-clip']) : undefined,
   klWeight: Number(args['kl-weight']),
   klWarmupSteps: Number(args['kl-warmup']),
+  tauStart: Number(args['tau-start']),
   tauEnd: Number(args['tau-end']),
+  codes: args.codes,
   tauSteps: args['tau-steps'] === undefined ? undefined : Number(args['tau-steps']),
   loss: args.loss,
   dataSeed: seed,
@@ -120,6 +127,7 @@ await saveDvae(dvae, args.out, {
   }[source],
   recipe: { ...trainer.options, backend: device.kind, seed },
   command: `node scripts/train-emoji.mjs ${process.argv.slice(2).join(' ')}`,
+  ...(init && { initialisedFrom: { dir: args.init, ...init.manifest } }),
   trainedSteps: trainer.step,
   wallSeconds: Math.round((Date.now() - started) / 1000),
   metrics: last && { heldOutPsnrDb: Number(last.psnr.toFixed(2)), heldOutPerplexity: Number(last.perplexity.toFixed(1)), vocabSize: dvae.config.vocabSize, heldOutImages: last.images },

@@ -6,10 +6,13 @@ Tessera's learning curves can be checked against it and recipes tried before a l
 run. Same layout (dvae_torch.py), same schedules (linear warmup then cosine LR to 0.1x,
 exponential tau anneal over tau-frac of the steps, KL to uniform per sub-pixel), same
 MSE-on-sigmoid(mu) loss, AdamW(wd 1e-4), grad clip 1. Data order differs (sampled with
-replacement), so curves agree statistically, not bit for bit.
+replacement), so curves agree statistically, not bit for bit. `--init DIR --codes
+straight-through` mirrors train-emoji.mjs's fine-tuning of a saved model on hard codes.
 
     node ../datasets/scripts/pack-emoji.mjs --size 32 --out /tmp/emoji-32
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --steps 4000 --lr 4e-3
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init models/emoji-32 \
+        --codes straight-through --tau-start 0.0625 --kl-weight 0 --steps 2000 --lr 1e-3
 """
 import argparse
 import json
@@ -24,6 +27,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dvae_torch import build  # noqa: E402
+from tessera_safetensors import read_safetensors  # noqa: E402
 
 EPS = 0.1  # map_pixels / unmap_pixels, as OpenAI's dall_e
 
@@ -35,12 +39,17 @@ def load(base):
     return torch.from_numpy(pixels.reshape(header['length'], 3, size, size)), size
 
 
-def recipe_loss(enc, dec, x, tau, kl_weight, generator=None):
-    """DvaeTrainer's MSE objective on mapped images x: gumbel-softmax codes at temperature tau,
-    MSE of sigmoid(mu), plus kl_weight x KL(q || uniform) spread per sub-pixel. Returns (loss, recon, kl)."""
+def recipe_loss(enc, dec, x, tau, kl_weight, codes_kind, generator=None):
+    """DvaeTrainer's MSE objective on mapped images x: gumbel-softmax codes at temperature tau
+    (or straight-through argmax codes with softmax(logits/tau) gradients), MSE of sigmoid(mu),
+    plus kl_weight x KL(q || uniform) spread per sub-pixel. Returns (loss, recon, kl)."""
     logits = enc(x).permute(0, 2, 3, 1)
-    gumbel = -torch.log(-torch.log(torch.rand(logits.shape, generator=generator).clamp_min(1e-20)))
-    codes = F.softmax((logits + gumbel) / tau, -1)
+    if codes_kind == 'straight-through':
+        soft = F.softmax(logits / tau, -1)
+        codes = F.one_hot(logits.argmax(-1), logits.shape[-1]).float() + soft - soft.detach()
+    else:
+        gumbel = -torch.log(-torch.log(torch.rand(logits.shape, generator=generator).clamp_min(1e-20)))
+        codes = F.softmax((logits + gumbel) / tau, -1)
     recon = ((torch.sigmoid(dec(codes.permute(0, 3, 1, 2))[:, :x.shape[1]]) - x) ** 2).mean()
     log_q = F.log_softmax(logits, -1)
     kl = (log_q.exp() * log_q).sum(-1).mean() + math.log(logits.shape[-1])
@@ -56,6 +65,9 @@ def main():
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--kl-weight', type=float, default=0.1)
+    p.add_argument('--init', help='start from a saved Tessera model directory (its manifest config and safetensors)')
+    p.add_argument('--codes', choices=['gumbel', 'straight-through'], default='gumbel')
+    p.add_argument('--tau-start', type=float, default=1.0)
     p.add_argument('--tau-end', type=float, default=1 / 16)
     p.add_argument('--tau-frac', type=float, default=0.7, help='tau reaches tau-end at this fraction of the steps')
     p.add_argument('--eval-every', type=int, default=1000)
@@ -68,9 +80,13 @@ def main():
     torch.manual_seed(a.seed)
     train, size = load(os.path.join(a.data, 'emoji-train'))
     held_out, _ = load(os.path.join(a.data, 'emoji-heldout'))
-    config = {**json.loads(a.config), 'imageSize': size}
+    config = json.load(open(os.path.join(a.init, 'manifest.json')))['config'] if a.init else {**json.loads(a.config), 'imageSize': size}
     vocab = config['vocabSize']
     enc, dec = build(config, torch.Generator().manual_seed(a.seed))
+    if a.init:
+        for module, name in ((enc, 'encoder'), (dec, 'decoder')):
+            weights = read_safetensors(os.path.join(a.init, name + '.safetensors'))
+            module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=1e-4)
     warmup = min(100, a.steps // 10)
@@ -98,10 +114,13 @@ def main():
     print(f'{sum(x.numel() for x in params)} parameters; {len(train)} train / {len(held_out)} held-out images; {json.dumps(config)}', flush=True)
     generator = torch.Generator().manual_seed(a.seed + 1)
     curve, started = [], time.time()
+    if a.init:
+        psnr, perplexity = evaluate()
+        print(f'{a.init}: held-out PSNR {psnr:.2f} dB  perplexity {perplexity:.1f}', flush=True)
     for step in range(a.steps):
-        tau = a.tau_end ** min(1, step / max(1, a.steps * a.tau_frac))
+        tau = a.tau_start * (a.tau_end / a.tau_start) ** min(1, step / max(1, a.steps * a.tau_frac))
         x = mapped(train[torch.randint(0, len(train), (a.batch,), generator=generator)])
-        loss, recon, kl = recipe_loss(enc, dec, x, tau, a.kl_weight, generator)
+        loss, recon, kl = recipe_loss(enc, dec, x, tau, a.kl_weight, a.codes, generator)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

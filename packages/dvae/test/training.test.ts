@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Device } from '@tessera/tensor-core'
-import { makeShapesDataset } from '@tessera/datasets'
-import { DiscreteVAE, DvaeTrainer, type StepMetrics, type TrainOptions } from '../src/index.js'
+import { Device, ops, tidy, type Tensor } from '@tessera/tensor-core'
+import { EpochSampler, gatherBatch, makeShapesDataset } from '@tessera/datasets'
+import { DiscreteVAE, DvaeTrainer, mapPixels, sigmoidMse, straightThroughCodes, type StepMetrics, type TrainOptions } from '../src/index.js'
 
 // Small enough for the CPU reference backend: 16×16 shapes → 8×8 tokens of 32 codes.
 const CONFIG = { groupCount: 2, nHid: 8, nBlkPerGroup: 1, vocabSize: 32, nInit: 8, imageSize: 16 }
@@ -70,4 +70,48 @@ describe('training', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it('straight-through codes are the hard one-hot forward and carry softmax(logits/τ) gradients back', async () => {
+    const device = await Device.create({ backend: 'cpu', seed: 3 })
+    const logitValues = Array.from({ length: 2 * 5 }, (_, i) => Math.sin(i * 1.7) * 3)
+    const weights = device.tensor(Array.from({ length: 2 * 5 }, (_, i) => Math.cos(i)), [2, 5])
+    const tau = 0.5
+    const gradThrough = async (codesOf: (logits: Tensor) => Tensor) => {
+      const logits = device.tensor(logitValues, [2, 5], { requiresGrad: true })
+      const codes = tidy(() => {
+        const c = codesOf(logits)
+        ops.sum(ops.mul(c, weights)).backward()
+        return c
+      })
+      const result = { codes: Array.from(await codes.read()), grad: Array.from(await logits.grad!.read()) }
+      codes.dispose()
+      logits.dispose()
+      return result
+    }
+    const straight = await gradThrough((l) => straightThroughCodes(l, tau))
+    const soft = await gradThrough((l) => ops.softmax(ops.mul(l, 1 / tau)))
+    // Row 0's largest logit is index 1 (sin 1.7), row 1's is index 3 (sin 13.6).
+    expect(straight.codes).toEqual([0, 1, 0, 0, 0, 0, 0, 0, 1, 0])
+    for (const [i, g] of straight.grad.entries()) expect(g).toBeCloseTo(soft.grad[i]!, 6)
+    expect(soft.grad.some((g) => Math.abs(g) > 1e-2)).toBe(true)
+    weights.dispose()
+    device.destroy()
+  })
+
+  it('a straight-through step trains on exactly the reconstruction inference gives', async () => {
+    const t = await trainer({ steps: 4, batchSize: 6, codes: 'straight-through', tauStart: 1 / 16, tauEnd: 1 / 16, klWeight: 0, loss: 'mse', dataSeed: 5 })
+    // The trainer's first batch, encoded and decoded as a user would, before the step changes the weights.
+    const batch = gatherBatch(data, new EpochSampler(data.length, 6, 5).next())
+    const inferenceMse = tidy(() => {
+      const images = t.model.device.tensor(batch.images, batch.shape)
+      // The training loss is MSE of sigmoid(μ) against the mapped pixels.
+      return sigmoidMse(t.model.decodeStats(t.model.encode(images)), mapPixels(images))
+    })
+    const expected = await inferenceMse.item()
+    inferenceMse.dispose()
+    const first = await t.trainStep()
+    expect(first.recon).toBeCloseTo(expected, 4)
+    release(t)
+  })
 })
+

@@ -58,3 +58,17 @@ export function relaxedCodes(logits: Tensor, gumbelNoise: Tensor, tau: number): 
   if (!(tau > 0)) throw new DvaeInputError(`gumbel-softmax temperature must be > 0, got ${tau}`)
   return ops.softmax(ops.mul(ops.add(logits, gumbelNoise), 1 / tau))
 }
+
+/**
+ * Straight-through argmax codes: the forward value is exactly the one-hot of argmax(logits),
+ * the codes `encode()` picks at inference, and the gradient is that of softmax(logits / τ)
+ * (Bengio et al. 2013; the "hard" gumbel-softmax without the noise). Used to fine-tune a
+ * trained dVAE so that training decodes the very codes inference will.
+ */
+export function straightThroughCodes(logits: Tensor, tau: number): Tensor {
+  if (!(tau > 0)) throw new DvaeInputError(`straight-through temperature must be > 0, got ${tau}`)
+  const soft = ops.softmax(ops.mul(logits, 1 / tau))
+  const hard = ops.oneHot(ops.argmax(logits, -1), logits.shape[logits.rank - 1]!)
+  // soft − soft.detach() is exactly zero forward and passes soft's gradient backward.
+  return ops.add(hard, ops.sub(soft, soft.detach()))
+}

@@ -3,7 +3,7 @@ import { loadTrainingCheckpoint, ops, optim, saveTrainingCheckpoint, tidy } from
 import { DvaeConfigError, DvaeTrainingError } from '../errors.js'
 import type { DiscreteVAE } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
-import { dvaeObjective } from './objective.js'
+import { dvaeObjective, type CodeRelaxation } from './objective.js'
 import { codebookPerplexity, CodeUsage, psnr } from './metrics.js'
 import { cosineAnneal, exponentialAnneal, linearRamp } from './schedules.js'
 
@@ -25,6 +25,11 @@ export interface TrainOptions {
   /** KL-to-uniform weight β, ramped linearly from 0 over klWarmupSteps (default: steps/4). Paper: 6.6. */
   klWeight?: number
   klWarmupSteps?: number
+  /**
+   * Codes the decoder trains on: gumbel-softmax samples (default) or 'straight-through' hard
+   * argmax codes, for fine-tuning a trained model on the codes inference uses.
+   */
+  codes?: CodeRelaxation
   /** Reconstruction loss: the paper's logit-Laplace NLL (default) or MSE on sigmoid(μ). */
   loss?: 'logit-laplace' | 'mse'
   /** Clip the global gradient norm (default: no clipping). */
@@ -102,6 +107,7 @@ function resolve(opts: TrainOptions): Resolved {
     tauSchedule: 'exponential',
     klWeight: 6.6,
     klWarmupSteps: Math.floor(opts.steps / 4),
+    codes: 'gumbel',
     loss: 'logit-laplace',
     dataSeed: 0,
     deadCodeWindow: 100,
@@ -112,14 +118,15 @@ function resolve(opts: TrainOptions): Resolved {
   if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new DvaeConfigError(`batch size must be a positive integer, got ${r.batchSize}`)
   if (!(r.tauStart > 0 && r.tauEnd > 0)) throw new DvaeConfigError(`temperatures must be > 0, got ${r.tauStart} → ${r.tauEnd}`)
   if (r.tauSchedule !== 'exponential' && r.tauSchedule !== 'cosine') throw new DvaeConfigError(`tauSchedule must be 'exponential' or 'cosine', got '${r.tauSchedule}'`)
+  if (r.codes !== 'gumbel' && r.codes !== 'straight-through') throw new DvaeConfigError(`codes must be 'gumbel' or 'straight-through', got '${r.codes}'`)
   if (r.loss !== 'logit-laplace' && r.loss !== 'mse') throw new DvaeConfigError(`loss must be 'logit-laplace' or 'mse', got '${r.loss}'`)
   return r
 }
 
 /**
  * Trains a DiscreteVAE on an image dataset: gumbel-softmax relaxation with temperature
- * annealing, KL to the uniform prior with a ramped weight, logit-Laplace (or MSE)
- * reconstruction, AdamW with warmup + cosine decay. Checkpoints hold everything a run
+ * annealing (or straight-through argmax codes, to fine-tune), KL to the uniform prior with a
+ * ramped weight, logit-Laplace (or MSE) reconstruction, AdamW with warmup + cosine decay. Checkpoints hold everything a run
  * depends on (weights, optimizer moments, step, device RNG, data position, code usage), so
  * a resumed run continues bit for bit.
  */
@@ -165,7 +172,7 @@ export class DvaeTrainer {
     const batch = gatherBatch(this.data, this.sampler.next())
     const [lossT, reconT, klT, tokensT] = tidy(() => {
       const target = mapPixels(device.tensor(batch.images, batch.shape))
-      const { loss, recon, kl, logits } = dvaeObjective(model, target, { tau, klWeight, loss: this.options.loss })
+      const { loss, recon, kl, logits } = dvaeObjective(model, target, { tau, klWeight, codes: this.options.codes, loss: this.options.loss })
       loss.backward()
       if (this.options.gradClip !== null) optim.clipGradNorm(model.parameters(), this.options.gradClip)?.dispose()
       this.optimizer.step()
