@@ -39,7 +39,7 @@ def load(base):
     return torch.from_numpy(pixels.reshape(header['length'], 3, size, size)), size
 
 
-def recipe_loss(enc, dec, x, tau, kl_weight, codes_kind, generator=None):
+def recipe_loss(enc, dec, x, tau, kl_weight, generator=None, codes_kind='gumbel'):
     """DvaeTrainer's MSE objective on mapped images x: gumbel-softmax codes at temperature tau
     (or straight-through argmax codes with softmax(logits/tau) gradients), MSE of sigmoid(mu),
     plus kl_weight x KL(q || uniform) spread per sub-pixel. Returns (loss, recon, kl)."""
@@ -120,7 +120,7 @@ def main():
     for step in range(a.steps):
         tau = a.tau_start * (a.tau_end / a.tau_start) ** min(1, step / max(1, a.steps * a.tau_frac))
         x = mapped(train[torch.randint(0, len(train), (a.batch,), generator=generator)])
-        loss, recon, kl = recipe_loss(enc, dec, x, tau, a.kl_weight, a.codes, generator)
+        loss, recon, kl = recipe_loss(enc, dec, x, tau, a.kl_weight, generator, a.codes)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
