@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Device, tidy } from '@tessera/tensor-core'
-import { makeShapesDataset } from '@tessera/datasets'
+import { gatherBatch, makeShapesDataset } from '@tessera/datasets'
 import { DiscreteVAE, DvaeTrainer, preset } from '@tessera/dvae'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
@@ -24,10 +24,8 @@ const CASES = [
 async function tesseraThroughput(backend, config, batch) {
   const device = await Device.create({ backend })
   const model = new DiscreteVAE(device, config)
-  const size = config.imageSize
-  const pixels = new Float32Array(batch * config.channels * size * size)
-  for (let i = 0; i < pixels.length; i++) pixels[i] = ((i * 2654435761) % 1000) / 1000
-  const images = device.tensor(pixels, [batch, config.channels, size, size])
+  const batchImages = gatherBatch(makeShapesDataset({ count: batch, imageSize: config.imageSize, seed: 0 }), [...Array(batch).keys()])
+  const images = device.tensor(batchImages.images, batchImages.shape)
   const once = async () => {
     const out = tidy(() => model.decode(model.encode(images)))
     await out.read()
