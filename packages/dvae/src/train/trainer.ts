@@ -126,9 +126,9 @@ function resolve(opts: TrainOptions): Resolved {
 /**
  * Trains a DiscreteVAE on an image dataset: gumbel-softmax relaxation with temperature
  * annealing (or straight-through argmax codes, to fine-tune), KL to the uniform prior with a
- * ramped weight, logit-Laplace (or MSE) reconstruction, AdamW with warmup + cosine decay. Checkpoints hold everything a run
- * depends on (weights, optimizer moments, step, device RNG, data position, code usage), so
- * a resumed run continues bit for bit.
+ * ramped weight, logit-Laplace (or MSE) reconstruction, AdamW with warmup + cosine decay.
+ * Checkpoints hold everything a run depends on (weights, optimizer moments, step, device RNG,
+ * data position, code usage), so a resumed run continues bit for bit.
  */
 export class DvaeTrainer {
   readonly options: Resolved
