@@ -110,6 +110,20 @@ describe('gumbelSoftmax', () => {
   })
 })
 
+describe('straightThrough', () => {
+  it('has the forward tensor\'s value and passes its gradient to the other as is', async () => {
+    const cpu = await cpuDevice()
+    const forward = cpu.tensor([0, 1, 0, 1], [2, 2])
+    const x = cpu.tensor([0.3, -0.2, 0.5, 0.1], [2, 2], { requiresGrad: true })
+    const w = cpu.tensor([1, 2, 3, 4], [2, 2])
+    const y = ops.straightThrough(forward, ops.mul(x, 3))
+    expect(Array.from(await y.read())).toEqual([0, 1, 0, 1])
+    tidy(() => ops.sum(ops.mul(y, w)).backward())
+    expectClose(await x.grad!.read(), [3, 6, 9, 12], 1e-6)
+    expect(() => ops.straightThrough(forward, cpu.tensor([1, 2, 3, 4], [4]))).toThrow(ShapeError)
+  })
+})
+
 describe('mseLoss', () => {
   it('value and gradients for each reduction', async () => {
     const cpu = await cpuDevice()

@@ -68,7 +68,6 @@ export function relaxedCodes(logits: Tensor, gumbelNoise: Tensor, tau: number): 
 export function straightThroughCodes(logits: Tensor, tau: number): Tensor {
   if (!(tau > 0)) throw new DvaeInputError(`straight-through temperature must be > 0, got ${tau}`)
   const soft = ops.softmax(ops.mul(logits, 1 / tau))
-  const hard = ops.oneHot(ops.argmax(logits, -1), logits.shape[logits.rank - 1]!)
-  // soft − soft.detach() is exactly zero forward and passes soft's gradient backward.
-  return ops.add(hard, ops.sub(soft, soft.detach()))
+  // The argmax of the logits, not of soft: exactly encode()'s choice even where softmax saturates.
+  return ops.straightThrough(ops.oneHot(ops.argmax(logits, -1), logits.shape[logits.rank - 1]!), soft)
 }

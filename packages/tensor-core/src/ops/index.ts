@@ -13,4 +13,4 @@ export { softmax, logSoftmax, layerNorm, type SoftmaxOptions, type LayerNormOpti
 export { embedding, gather, oneHot } from './embedding.js'
 export { randomUniform, randomNormal, randomGumbel, dropout, type RandomStreamOptions } from './random.js'
 export { topK, filterTopK, filterTopP, categoricalSample } from './sampling.js'
-export { crossEntropy, gumbelSoftmax, mseLoss, type CrossEntropyOptions, type GumbelSoftmaxOptions, type Reduction } from './loss.js'
+export { crossEntropy, gumbelSoftmax, mseLoss, straightThrough, type CrossEntropyOptions, type GumbelSoftmaxOptions, type Reduction } from './loss.js'

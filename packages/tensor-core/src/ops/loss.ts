@@ -82,14 +82,25 @@ export function gumbelSoftmax(logits: Tensor, opts: GumbelSoftmaxOptions = {}): 
   const soft = softmax(div(perturbed, tau))
   let y = soft
   if (hard) {
-    const n = moved.shape[last]!
     const picked = argmax(soft, -1)
-    y = oneHot(picked, n)
+    const oneHotCodes = oneHot(picked, moved.shape[last]!)
     picked.dispose()
-    // Straight-through: the one-hot forward passes the gradient to the soft sample as is.
-    record(y, 'gumbelSoftmaxHard', [soft], (g) => [g])
+    y = straightThrough(oneHotCodes, soft)
+    oneHotCodes.dispose() // y shares its storage
   }
   return moved === logits ? y : transpose(y, axis, -1)
+}
+
+/**
+ * The straight-through estimator: a tensor with the value of `forward` (no copy: it shares
+ * the storage) whose gradient goes to `gradientTo` unchanged, as `forward + (gradientTo −
+ * gradientTo.detach())` would give without its two elementwise passes.
+ */
+export function straightThrough(forward: Tensor, gradientTo: Tensor): Tensor {
+  if (!shapesEqual(forward.shape, gradientTo.shape)) throw new ShapeError(`straightThrough: shapes ${fmt(forward.shape)} and ${fmt(gradientTo.shape)} differ`)
+  const y = forward.detach()
+  record(y, 'straightThrough', [gradientTo], (g) => [g])
+  return y
 }
 
 /** Mean (or summed, or elementwise) squared error of same-shaped tensors. */
