@@ -15,10 +15,14 @@ const CASES: ConvCase[] = [
   { x: [1, 3, 9, 11], w: [5, 3, 3, 3], padding: 1, bias: true },
   { x: [2, 4, 10, 7], w: [6, 4, 3, 3], stride: 2, padding: 1 },
   { x: [2, 3, 13, 13], w: [4, 3, 7, 7], padding: 3, bias: true },
-  { x: [3, 5, 6, 5], w: [7, 5, 1, 1], bias: true },
+  { x: [3, 5, 6, 5], w: [9, 5, 1, 1], bias: true },
   { x: [1, 1, 1, 1], w: [1, 1, 1, 1] },
   { x: [2, 2, 8, 9], w: [3, 2, 2, 3], stride: [2, 1], padding: [0, 2] },
   { x: [1, 33, 5, 4], w: [35, 33, 3, 3], padding: 1, bias: true },
+  // 1,600 pixels: the weight gradient sums the batch in chunks of one image (3 chunks).
+  { x: [3, 2, 40, 40], w: [3, 2, 3, 3], padding: 1 },
+  // 210 pixels, rows wider than the 64 lanes that split them: 5 images in one chunk.
+  { x: [5, 3, 3, 70], w: [6, 3, 3, 1], padding: [1, 0], bias: true },
 ]
 
 const label = (c: ConvCase) => `x${c.x.join('x')} w${c.w.join('x')} s${c.stride ?? 1} p${c.padding ?? 0}${c.bias ? ' +bias' : ''}`
@@ -103,6 +107,23 @@ describe('conv2d', () => {
     expect([...(await y.read())]).toEqual([1.5, 5.5, 11.5, 28.5])
   })
 
+  it('sums the weight gradient over chunks of images: the batch gradient equals the per-image ones summed', async () => {
+    const c = CASES[7]!
+    for (const d of [await cpuDevice(), await gpuDevice()]) {
+      const { x, w } = convInputs(d, c, 4)
+      const r = d.tensor(randomArray(c.x[0] * c.w[0] * c.x[2] * c.x[3], 6), [c.x[0], c.w[0], c.x[2], c.x[3]])
+      const weightGrad = async (image?: number) => {
+        const wt = d.tensor(await w.read(), c.w, { requiresGrad: true })
+        const pick = (t: Tensor) => (image === undefined ? t : ops.slice(t, [{ start: image, end: image + 1 }]))
+        ops.sum(ops.mul(ops.conv2d(pick(x), wt, { padding: c.padding }), pick(r))).backward()
+        return wt.grad!.read()
+      }
+      const summed = new Float32Array(w.size)
+      for (let n = 0; n < c.x[0]; n++) (await weightGrad(n)).forEach((v, i) => (summed[i]! += v))
+      expectClose(await weightGrad(), summed, 1e-4, 1e-4)
+    }
+  })
+
   it('rejects mismatched channels and kernels larger than the padded input', async () => {
     const d = await cpuDevice()
     expect(() => ops.conv2d(d.tensor(new Float32Array(2 * 4 * 4), [1, 2, 4, 4]), d.tensor(new Float32Array(27), [1, 3, 3, 3]))).toThrow(/channels/)
@@ -114,7 +135,7 @@ describe('conv2d', () => {
     await gradCheck(shapes, (_, xs) => xs, ([x, w, b]) => ops.conv2d(x!, w!, { bias: b, stride: c.stride, padding: c.padding }), 11)
   })
 
-  it.each([CASES[0]!, CASES[2]!, CASES[3]!, CASES[5]!])('webgpu backward matches cpu backward: %#', async (c) => {
+  it.each([CASES[0]!, CASES[2]!, CASES[3]!, CASES[5]!, CASES[7]!, CASES[8]!])('webgpu backward matches cpu backward: %#', async (c) => {
     await compareBackends((d) => {
       const { x, w, b } = convInputs(d, c, 3, true)
       const y = ops.conv2d(x, w, { bias: b, stride: c.stride, padding: c.padding, activation: 'relu' })

@@ -1,6 +1,6 @@
 import { isGradEnabled, record } from '../autograd.js'
 import { DTypeError, ShapeError } from '../errors.js'
-import { col2imKernel, convOutputSize, im2colKernel, patchSize, pixelCount, type ConvGeometry, type Im2colParams } from '../kernels/conv.js'
+import { col2imKernel, convOutputSize, convWeightGradKernel, patchSize, pixelCount, weightGradChunks, type ConvGeometry, type ConvWeightGradParams, type Im2colParams } from '../kernels/conv.js'
 import type { Activation, MatmulParams } from '../kernels/matmul.js'
 import { maxPoolBackwardKernel, maxPoolKernel, type MaxPoolParams } from '../kernels/pool.js'
 import { fmt } from '../shape.js'
@@ -44,21 +44,32 @@ function isPointwise(g: ConvGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0
 }
 
-/** The column matrix [N, K, P] of `x` (x itself, reshaped, for pointwise convolutions). */
-function columns(x: Tensor, g: ConvGeometry): Tensor {
-  if (isPointwise(g)) return reshape(x, [g.batch, g.cin, pixelCount(g)])
-  const col = emptyTensor(x.device, [g.batch, patchSize(g), pixelCount(g)], x.dtype)
-  const params: Im2colParams = { ...g, dtype: x.dtype }
-  if (col.size > 0) x.device.backend.run(im2colKernel, params, [x.storage], [col.storage])
-  return col
-}
-
 /** Sums column-matrix gradients back onto the input positions they were read from. */
 function fromColumns(dcol: Tensor, g: ConvGeometry): Tensor {
   if (isPointwise(g)) return reshape(dcol, [g.batch, g.cin, g.h, g.w])
   const dx = emptyTensor(dcol.device, [g.batch, g.cin, g.h, g.w], dcol.dtype)
   if (dx.size > 0) dcol.device.backend.run(col2imKernel, { ...g, dtype: dcol.dtype }, [dcol.storage], [dx.storage])
   return dx
+}
+
+/**
+ * Pixels (images × pixels per image) one workgroup of the weight-gradient kernel sums before
+ * the chunks are added: long enough that the lanes' final reduction is a small part of the
+ * work, short enough that a batch of large images still spreads over many workgroups.
+ */
+const WEIGHT_GRAD_PIXELS_PER_CHUNK = 2048
+
+/** dL/dW [cout, cin, kh, kw] from the output gradient [N, cout, hout, wout] and the input x. */
+function weightGradient(grad: Tensor, x: Tensor, g: ConvGeometry, shape: readonly number[]): Tensor {
+  const cout = shape[0]!
+  const params: ConvWeightGradParams = { ...g, dtype: x.dtype, cout, imagesPerChunk: Math.max(1, Math.floor(WEIGHT_GRAD_PIXELS_PER_CHUNK / pixelCount(g))) }
+  const chunks = weightGradChunks(params)
+  const partial = emptyTensor(x.device, [chunks, cout, patchSize(g)], x.dtype)
+  if (partial.size > 0) x.device.backend.run(convWeightGradKernel, params, [grad.storage, x.storage], [partial.storage])
+  if (chunks === 1) return reshape(partial, shape)
+  const dw = reshape(sum(partial, 0), shape)
+  partial.dispose()
+  return dw
 }
 
 /**
@@ -105,14 +116,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
       grads[0] = fromColumns(dcol, g)
       dcol.dispose() // a pointwise conv's dx is a view of it and keeps the storage
     }
-    if (weight.requiresGrad) {
-      // Recomputed rather than saved from the forward pass, for the same reason.
-      const col = columns(x, g)
-      const perImage = matmul(g3, col, { transB: true })
-      grads[1] = reshape(sum(perImage, 0), weight.shape)
-      perImage.dispose()
-      col.dispose()
-    }
+    if (weight.requiresGrad) grads[1] = weightGradient(grad, x, g, weight.shape)
     if (bias) grads.push(bias.requiresGrad ? sum(grad, [0, 2, 3]) : null)
     return grads
   })
