@@ -22,7 +22,7 @@ export interface SoftmaxParams {
   maskInnerStride: number
 }
 
-const WG = 128
+const WG = 64
 const LOWEST = '-3.4028234663852886e38'
 
 export const softmaxKernel: Kernel<SoftmaxParams> = {
