@@ -1,6 +1,6 @@
 import type { Backend } from './backend/backend.js'
 import type { Device } from './device.js'
-import type { MatmulParams } from './kernels/matmul.js'
+import { gridColumns, type MatmulParams } from './kernels/matmul.js'
 import { loadTuningFile, saveTuningFile } from './autotune-file.js'
 import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName } from './ops/matmul-select.js'
 
@@ -12,10 +12,10 @@ import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName } from './o
  * use the adapter profile's default.
  */
 
-/** What makes variants rank differently: size buckets (powers of 4), transposes, B source. */
+/** What makes variants rank differently: size buckets (powers of 4, n as launched), transposes, B source. */
 export function matmulShapeClass(p: MatmulParams): string {
   const bucket = (v: number) => Math.min(6, Math.floor(Math.log2(Math.max(1, v)) / 2))
-  return `${p.dtype}|m${bucket(p.m)}n${bucket(p.n)}k${bucket(p.k)}|${+p.transA}${+p.transB}|${p.im2col ? 'im2col' : 'mat'}`
+  return `${p.dtype}|m${bucket(p.m)}n${bucket(gridColumns(p))}k${bucket(p.k)}|${+p.transA}${+p.transB}|${p.im2col ? 'im2col' : 'mat'}${p.foldBatch ? '|fold' : ''}`
 }
 
 /** Winners per adapter description, then per shape class. */

@@ -6,19 +6,24 @@ import { matmulCpu, type MatmulParams } from '../src/kernels/matmul.js'
 import { autotuneMatmul, autotuneSeenMatmuls, clearMatmulTuning, matmulShapeClass } from '../src/autotune.js'
 import { ops } from '../src/index.js'
 import { defaultMatmulVariant, MATMUL_VARIANTS, packedVariant, selectMatmulVariant, type MatmulVariant } from '../src/ops/matmul-select.js'
-import { expectClose, gpuDevice, randomArray } from './helpers.js'
+import { cpuDevice, expectClose, gpuDevice, randomArray } from './helpers.js'
 
 const base = { dtype: 'f32', transA: false, transB: false, bias: 'none', activation: 'none' } as const
 
 /** Odd sizes (no tile divides them), k both a multiple of 4 and not, size-1 dims, broadcast B. */
 function cases(): { label: string; p: MatmulParams }[] {
   const conv: ConvGeometry = { batch: 2, cin: 3, h: 9, w: 7, kh: 3, kw: 3, strideH: 2, strideW: 1, padH: 1, padW: 1, hout: convOutputSize(9, 3, 2, 1), wout: convOutputSize(7, 3, 1, 1) }
+  const folded: ConvGeometry = { batch: 3, cin: 2, h: 6, w: 6, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, hout: 6, wout: 6 }
   return [
     { label: 'batched, bias per column, relu', p: { ...base, batch: 2, m: 13, n: 37, k: 20, aBatchStride: 13 * 20, bBatchStride: 20 * 37, bias: 'col', activation: 'relu' } },
     { label: 'Aᵀ·Bᵀ, shared B, odd k', p: { ...base, batch: 3, m: 9, n: 70, k: 7, transA: true, transB: true, aBatchStride: 63, bBatchStride: 0 } },
     { label: 'single row and column', p: { ...base, batch: 1, m: 1, n: 1, k: 5, aBatchStride: 0, bBatchStride: 0, bias: 'row', activation: 'gelu' } },
     { label: 'implicit-GEMM conv, bias per row', p: { ...base, batch: 2, m: 5, n: conv.hout * conv.wout, k: 27, aBatchStride: 0, bBatchStride: 0, bias: 'row', im2col: conv } },
     { label: 'f16 storage', p: { ...base, dtype: 'f16', batch: 1, m: 10, n: 19, k: 12, aBatchStride: 0, bBatchStride: 0, bias: 'col' } },
+    // Batch folded into the columns: 3 images of 6×6 pixels, 36 per image (a multiple of 4, not of any tile).
+    { label: 'folded implicit-GEMM conv, bias per row, relu', p: { ...base, batch: 3, m: 5, n: 36, k: 18, aBatchStride: 0, bBatchStride: 0, bias: 'row', activation: 'relu', im2col: folded, foldBatch: true } },
+    { label: 'folded Aᵀ·B, batched B', p: { ...base, batch: 3, m: 9, n: 12, k: 7, transA: true, aBatchStride: 0, bBatchStride: 7 * 12, foldBatch: true } },
+    { label: 'folded A·Bᵀ, batched B, bias per column', p: { ...base, batch: 5, m: 3, n: 8, k: 5, transB: true, aBatchStride: 0, bBatchStride: 40, bias: 'col', foldBatch: true } },
   ]
 }
 
@@ -37,8 +42,9 @@ const VARIANTS: Record<string, MatmulVariant> = {
 }
 
 describe.each(Object.keys(VARIANTS))('matmul variant %s', (name) => {
-  it.each(cases())('matches the cpu reference: $label', async ({ p }) => {
-    const d = await gpuDevice()
+  // On the CPU backend a variant runs its kernels' CPU twins (packing B included).
+  it.each(cases().flatMap((c) => [{ ...c, device: gpuDevice }, { ...c, label: `${c.label}, cpu twins`, device: cpuDevice }]))('matches the cpu reference: $label', async ({ p, device }) => {
+    const d = await device()
     const variant = VARIANTS[name]!
     expect(variant.fits(d.backend, p)).toBe(true)
     if (p.dtype === 'f16' && !d.backend.supportsF16) return // lavapipe has shader-f16; adapters without it store no f16

@@ -3,6 +3,9 @@ import {
   bIsBatched,
   denseBCpu,
   EPILOGUE_WGSL,
+  forColumnWgsl,
+  gridBatches,
+  gridColumns,
   loadB4Wgsl,
   matmulBindings,
   matmulCpu,
@@ -46,17 +49,20 @@ export interface PackedParams extends MatmulParams {
 }
 
 export interface PackedLayout {
-  /** Texels per packed row: ceil(n / 4). */
+  /** Texels per packed row: ceil(n / 4), or batch·n / 4 when the batch is folded into the columns. */
   width: number
-  /** Packed rows: k per batch, or k when B is shared. */
+  /** Packed rows: k per batch, or k when B is shared or the batch folded. */
   rows: number
   panelRows: number
   panels: number
 }
 
+/** B is packed as one [k, n] block per batch (batched and not folded into the columns). */
+const packsPerBatch = (p: MatmulParams) => bIsBatched(p) && !p.foldBatch
+
 export function packedLayout(p: PackedParams): PackedLayout {
-  const width = Math.max(1, Math.ceil(p.n / 4))
-  const rows = Math.max(1, (bIsBatched(p) ? p.batch : 1) * p.k)
+  const width = Math.max(1, Math.ceil(gridColumns(p) / 4))
+  const rows = Math.max(1, (packsPerBatch(p) ? p.batch : 1) * p.k)
   return { width, rows, panelRows: p.panelRows, panels: Math.ceil(rows / p.panelRows) }
 }
 
@@ -94,7 +100,7 @@ function texelOffset(l: PackedLayout, y: number, x: number): number {
 export function packBKernel(target: PackedShape['packedIn']): Kernel<PackedParams> {
   return {
     name: `matmul.packB.${target}`,
-    key: (p) => `${p.dtype}|${+p.transB}|${p.im2col ? 'im2col' : 'mat'}`,
+    key: (p) => `${p.dtype}|${+p.transB}|${p.im2col ? 'im2col' : 'mat'}${p.foldBatch ? '|fold' : ''}`,
     shader: (p) => ({
       inputs: [{ name: 'b', dtype: p.dtype }],
       outputs: [target === 'texture' ? { name: 'bt', dtype: 'f32', texture: true } : { name: 'bt', dtype: 'f32', vec4: true }],
@@ -106,8 +112,13 @@ export function packBKernel(target: PackedShape['packedIn']): Kernel<PackedParam
   let x = wid.x * ${PACK_WG}u + lidx;
   let y = wid.y + wid.z * ${MAX_GROUPS}u;
   if (x >= u.width || y >= u.packedRows) { return; }
-  let z = y / u.k;
-  let v = loadB4(z, y - z * u.k, x * 4u);
+  ${p.foldBatch
+    ? `// Folded: row y is patch row y of every batch side by side; a texel's 4 columns share a batch.
+  let z = (x * 4u) / u.n;
+  var v = vec4<f32>(0.0);
+  if (z < u.batch) { v = loadB4(z, y, x * 4u - z * u.n); }`
+    : `let z = y / u.k;
+  let v = loadB4(z, y - z * u.k, x * 4u);`}
   let panel = y / u.panelRows;
   let tx = panel * u.width + x;
   let ty = y - panel * u.panelRows;
@@ -121,7 +132,10 @@ export function packBKernel(target: PackedShape['packedIn']): Kernel<PackedParam
     cpu(p, [b], [bt]) {
       const l = packedLayout(p)
       const dense = denseBCpu(p, b!)
-      for (let y = 0; y < l.rows; y++) for (let col = 0; col < p.n; col++) bt![texelOffset(l, y, col >> 2) + (col & 3)] = dense[y * p.n + col]!
+      for (let y = 0; y < l.rows; y++)
+        for (let col = 0; col < p.n; col++)
+          if (p.foldBatch) for (let z = 0; z < p.batch; z++) bt![texelOffset(l, y, (z * p.n + col) >> 2) + ((z * p.n + col) & 3)] = dense[(z * p.k + y) * p.n + col]!
+          else bt![texelOffset(l, y, col >> 2) + (col & 3)] = dense[y * p.n + col]!
     },
   }
 }
@@ -168,8 +182,7 @@ ${lines(4, (j) => step((r) => `a${r}[${j}]`))}
 ${lines(R, (r) => `    let a${r} = f32(a[aRow${r} + kk${p.transA ? ' * u.m' : ''}]);`)}
 ${step((r) => `a${r}`)}
   }`
-      const store = (r: number, c: number, e: number) =>
-        `    { let col = (tx + ${c}u) * 4u + ${e}u; if (col < u.n) { ${matmulStoreWgsl(p, `acc${r}_${c}[${e}]`, 'row', 'col')} } }`
+      const store = (r: number, c: number, e: number) => `    ${forColumnWgsl(p, `(tx + ${c}u) * 4u + ${e}u`, matmulStoreWgsl(p, `acc${r}_${c}[${e}]`, 'row', 'col'))}`
       const stores = range(R).flatMap((r) => [
         `  if (row0 + ${r}u < u.m) {`,
         `    let row = row0 + ${r}u;`,
@@ -196,12 +209,16 @@ ${loop}
 ${stores.join('\n')}`,
       }
     },
-    uniforms: (p) => [...matmulUniforms(p), ...layoutUniforms(p), bIsBatched(p) ? p.k : 0],
-    workgroups: (p) => [Math.ceil(Math.ceil(p.n / 4) / (t.threads * C)), Math.ceil(p.m / R), p.batch],
+    uniforms: (p) => [...matmulUniforms(p), ...layoutUniforms(p), packsPerBatch(p) ? p.k : 0],
+    workgroups: (p) => [Math.ceil(Math.ceil(gridColumns(p) / 4) / (t.threads * C)), Math.ceil(p.m / R), gridBatches(p)],
     cpu(p, [a, bt, bias], [out]) {
       const l = packedLayout(p)
-      const dense = new Float32Array(l.rows * p.n)
-      for (let y = 0; y < l.rows; y++) for (let col = 0; col < p.n; col++) dense[y * p.n + col] = bt![texelOffset(l, y, col >> 2) + (col & 3)]!
+      // Back to one dense [k, n] block per batch (or one shared), as matmulCpu reads B.
+      const dense = new Float32Array((bIsBatched(p) ? p.batch : 1) * p.k * p.n)
+      for (let y = 0; y < l.rows; y++)
+        for (let col = 0; col < p.n; col++)
+          if (p.foldBatch) for (let z = 0; z < p.batch; z++) dense[(z * p.k + y) * p.n + col] = bt![texelOffset(l, y, (z * p.n + col) >> 2) + ((z * p.n + col) & 3)]!
+          else dense[y * p.n + col] = bt![texelOffset(l, y, col >> 2) + (col & 3)]!
       const unpacked = { ...p, im2col: undefined, transB: false, bBatchStride: bIsBatched(p) ? p.k * p.n : 0 }
       matmulCpu(unpacked, a!, dense, p.bias !== 'none' ? bias : undefined, out!)
     },

@@ -26,6 +26,34 @@ export interface MatmulParams {
    * fly (implicit-GEMM convolution; batch = images, k = cin·kh·kw, n = output pixels).
    */
   im2col?: ConvGeometry
+  /**
+   * Run the batch as one product over batch·n columns (column j: batch j div n, column j
+   * mod n) rather than a grid layer per batch, so a small per-batch n (a convolution's 64
+   * pixels at 8×8) still fills whole tiles. The result is the same; it needs A shared
+   * (aBatchStride 0) and n a multiple of 4, so that a packed texel's 4 columns lie in one
+   * batch (`canFoldBatch`).
+   */
+  foldBatch?: boolean
+}
+
+export function canFoldBatch(p: MatmulParams): boolean {
+  return p.batch > 1 && p.aBatchStride === 0 && p.n % 4 === 0
+}
+
+/** Output columns the launch grid covers: batch·n when the batch is folded into them. */
+export const gridColumns = (p: MatmulParams) => (p.foldBatch ? p.batch * p.n : p.n)
+/** Grid layers along z: one per batch, or one in all when the batch is folded into the columns. */
+export const gridBatches = (p: MatmulParams) => (p.foldBatch ? 1 : p.batch)
+
+/**
+ * WGSL statements splitting global column `global` of a folded launch into batch `z` and
+ * column `col` (for an unfolded launch, z is the grid layer and col the global column), then
+ * running `then` when the column is a real one.
+ */
+export function forColumnWgsl(p: MatmulParams, global: string, then: string): string {
+  return p.foldBatch
+    ? `{ let foldedCol = ${global}; let z = foldedCol / u.n; if (z < u.batch) { let col = foldedCol - z * u.n; ${then} } }`
+    : `{ let col = ${global}; if (col < u.n) { ${then} } }`
 }
 
 export const ACTIVATION_WGSL: Record<Activation, (x: string) => string> = {
@@ -186,7 +214,7 @@ function denseMatmulCpu(
 
 /** The part of a matmul pipeline key every variant shares. */
 export function matmulKey(p: MatmulParams): string {
-  return `${p.dtype}|${+p.transA}${+p.transB}|${p.bias}|${p.activation}|${p.im2col ? 'im2col' : 'mat'}`
+  return `${p.dtype}|${+p.transA}${+p.transB}|${p.bias}|${p.activation}|${p.im2col ? 'im2col' : 'mat'}${p.foldBatch ? '|fold' : ''}`
 }
 
 /** Uniforms every matmul variant declares (sizes, batch strides, conv geometry if any). */
@@ -198,11 +226,13 @@ export function matmulUniformDecls(p: MatmulParams): ShaderSpec['uniforms'] {
     { name: 'aBatch', type: 'u32' },
     { name: 'bBatch', type: 'u32' },
     ...(p.im2col ? GEOMETRY_UNIFORM_DECLS : []),
+    // A folded launch bounds its columns by the batch (the conv geometry already carries it).
+    ...(p.foldBatch && !p.im2col ? [{ name: 'batch', type: 'u32' as const }] : []),
   ]
 }
 
 export function matmulUniforms(p: MatmulParams): number[] {
-  return [p.m, p.n, p.k, p.aBatchStride, p.bBatchStride, ...(p.im2col ? geometryUniforms(p.im2col) : [])]
+  return [p.m, p.n, p.k, p.aBatchStride, p.bBatchStride, ...(p.im2col ? geometryUniforms(p.im2col) : []), ...(p.foldBatch && !p.im2col ? [p.batch] : [])]
 }
 
 /**
@@ -285,9 +315,8 @@ var<workgroup> tileB: array<array<f32, ${tileN}>, ${t.tileK}>;`,
     }
     for (var l = lidx; l < ${t.tileK * tileN}u; l += ${threads}u) {
       let kk = k0 + l / ${tileN}u;
-      let col = tileCol + l % ${tileN}u;
       var v = 0.0;
-      if (kk < u.k && col < u.n) { v = loadB(z, kk, col); }
+      if (kk < u.k) ${forColumnWgsl(p, `tileCol + l % ${tileN}u`, 'v = loadB(z, kk, col);')}
       tileB[l / ${tileN}u][l % ${tileN}u] = v;
     }
     workgroupBarrier();
@@ -304,15 +333,13 @@ var<workgroup> tileB: array<array<f32, ${tileN}>, ${t.tileK}>;`,
     let row = tileRow + lid.y * ${t.threadM}u + i;
     if (row >= u.m) { continue; }
     for (var j = 0u; j < ${t.threadN}u; j++) {
-      let col = tileCol + lid.x * ${t.threadN}u + j;
-      if (col >= u.n) { continue; }
-      ${matmulStoreWgsl(p, 'acc[i][j]', 'row', 'col')}
+      ${forColumnWgsl(p, `tileCol + lid.x * ${t.threadN}u + j`, matmulStoreWgsl(p, 'acc[i][j]', 'row', 'col'))}
     }
   }`,
       }
     },
     uniforms: matmulUniforms,
-    workgroups: (p) => [Math.ceil(p.n / tileN), Math.ceil(p.m / tileM), p.batch],
+    workgroups: (p) => [Math.ceil(gridColumns(p) / tileN), Math.ceil(p.m / tileM), gridBatches(p)],
     cpu(p, [a, b, bias], [out]) {
       matmulCpu(p, a!, b!, p.bias !== 'none' ? bias : undefined, out!)
     },

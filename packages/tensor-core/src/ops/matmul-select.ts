@@ -1,7 +1,7 @@
 import type { Backend, Storage } from '../backend/backend.js'
 import { tunedMatmulVariant } from '../autotune.js'
 import type { Device } from '../device.js'
-import { packBKernel, packedImageSize, packedMatmulKernel, type PackedParams, type PackedShape } from '../kernels/matmul-packed.js'
+import { packBKernel, packedImageSize, packedLayout, packedMatmulKernel, type PackedParams, type PackedShape } from '../kernels/matmul-packed.js'
 import { bIsBatched, tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
 
 /**
@@ -33,7 +33,7 @@ export function packedVariant(name: string, shape: PackedShape, maxPanelRows = I
   const pack = packBKernel(shape.packedIn)
   const kernel = packedMatmulKernel(shape)
   const paramsFor = (backend: Backend, p: MatmulParams): PackedParams => {
-    const rows = Math.max(1, (bIsBatched(p) ? p.batch : 1) * p.k)
+    const { rows } = packedLayout({ ...p, panelRows: 1 })
     const limit = shape.packedIn === 'texture' ? backend.maxTextureDimension2D : Infinity
     return { ...p, panelRows: Math.min(rows, limit, maxPanelRows) }
   }

@@ -2,7 +2,7 @@ import { isGradEnabled, record } from '../autograd.js'
 import type { Storage } from '../backend/backend.js'
 import type { Device } from '../device.js'
 import { DTypeError, ShapeError } from '../errors.js'
-import { type Activation, type MatmulParams } from '../kernels/matmul.js'
+import { canFoldBatch, type Activation, type MatmulParams } from '../kernels/matmul.js'
 import { broadcastShapes, fmt, shapesEqual, sizeOf } from '../shape.js'
 import type { Tensor } from '../tensor.js'
 import { emptyTensor } from './creation.js'
@@ -25,9 +25,14 @@ export interface MatmulOptions {
 /** Unfused activations, for when autograd must see them as their own ops. */
 export const ACTIVATIONS: Record<Exclude<Activation, 'none'>, (x: Tensor) => Tensor> = { relu, gelu: (x) => gelu(x), quickGelu }
 
-/** Runs the matmul variant chosen for this adapter; no shape checks, no autograd. */
+/**
+ * Runs the matmul variant chosen for this adapter; no shape checks, no autograd. A batch
+ * that shares A runs folded into the columns (`MatmulParams.foldBatch`): a convolution's
+ * per-image products then fill tiles even where an image has few pixels.
+ */
 export function runMatmul(device: Device, params: MatmulParams, a: Storage, b: Storage, bias: Storage | undefined, out: Storage): void {
-  selectMatmulVariant(device, params).run(device.backend, params, a, b, bias, out)
+  const p = canFoldBatch(params) ? { ...params, foldBatch: true } : params
+  selectMatmulVariant(device, p).run(device.backend, p, a, b, bias, out)
 }
 
 /**
