@@ -110,6 +110,30 @@ describe('elementwise forward: WebGPU vs CPU', () => {
     }, { rtol: 1e-3, atol: 1e-3 })
   })
 
+  it('contiguous operands in whole quads (the vec4 path): every dtype, scalars, where, casts', async () => {
+    const n = 4 * SIZE
+    const gpu = await gpuDevice()
+    await compareBackends((d) => {
+      const x = d.tensor(randomArray(n, 11, -300, 300), [n])
+      const y = d.tensor(randomArray(n, 12), [n])
+      const ints = d.tensor(randomInts(n, 13, -3, 3), [n])
+      const uints = ops.cast(ops.abs(ints), 'u32')
+      const half = gpu.backend.supportsF16 ? [ops.mul(ops.cast(y, 'f16'), ops.cast(x, 'f16')), ops.cast(ops.cast(y, 'f16'), 'f32')] : []
+      return [
+        ...UNARY.map((op) => ops[op](y)),
+        ...BINARY.map((op) => ops[op](x, y)),
+        ops.sub(x, 2.5),
+        ops.where(ops.gt(x, 0), x, y),
+        ops.where(ints, x, -1),
+        ops.clamp(x, -50, 20),
+        ops.cast(x, 'i32'),
+        ops.mul(ints, ints),
+        ops.add(uints, 7),
+        ...half,
+      ]
+    }, { rtol: 2e-5, atol: 2e-6 })
+  })
+
   it('covers grids past 65535 workgroups per dimension (folded dispatch)', async () => {
     const gpu = await gpuDevice()
     const n = 65535 * 256 + 7

