@@ -30,6 +30,8 @@ from dvae_torch import build  # noqa: E402
 from tessera_safetensors import read_safetensors  # noqa: E402
 
 EPS = 0.1  # map_pixels / unmap_pixels, as OpenAI's dall_e
+# src/config.ts's emoji-32 preset (imageSize comes from the data).
+EMOJI_32 = {'groupCount': 3, 'nHid': 16, 'nBlkPerGroup': 1, 'channels': 3, 'vocabSize': 512, 'nInit': 32}
 
 
 def load(base):
@@ -60,7 +62,7 @@ def recipe_loss(enc, dec, x, tau, kl_weight, generator=None, codes_kind='gumbel'
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data', required=True, help='directory with emoji-train.{u8,json} and emoji-heldout.{u8,json}')
-    p.add_argument('--config', default='{"groupCount": 3, "nHid": 16, "nBlkPerGroup": 1, "channels": 3, "vocabSize": 512, "nInit": 32}', help='DvaeConfig JSON')
+    p.add_argument('--config', default='{}', help='DvaeConfig JSON over the emoji-32 preset, as train-emoji.mjs --config')
     p.add_argument('--steps', type=int, default=4000)
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--lr', type=float, default=2e-3)
@@ -80,7 +82,7 @@ def main():
     torch.manual_seed(a.seed)
     train, size = load(os.path.join(a.data, 'emoji-train'))
     held_out, _ = load(os.path.join(a.data, 'emoji-heldout'))
-    config = json.load(open(os.path.join(a.init, 'manifest.json')))['config'] if a.init else {**json.loads(a.config), 'imageSize': size}
+    config = json.load(open(os.path.join(a.init, 'manifest.json')))['config'] if a.init else {**EMOJI_32, **json.loads(a.config), 'imageSize': size}
     vocab = config['vocabSize']
     enc, dec = build(config, torch.Generator().manual_seed(a.seed))
     if a.init:
