@@ -52,10 +52,7 @@ export class DiscreteVAE extends nn.Module {
 
   /** Tokens, i32 [N, h, w] → the decoder's raw output [N, 2·C, H, W] (logit-Laplace μ then log b). */
   decodeStats(tokens: Tensor): Tensor {
-    if (tokens.rank !== 3 || tokens.dtype !== 'i32') {
-      throw new DvaeInputError(`decode expects tokens as i32 [N, h, w], got ${tokens.dtype} [${tokens.shape.join(', ')}]`)
-    }
-    return noGrad(() => tidy(() => this.decoder.forward(oneHotCodes(tokens, this.config.vocabSize))))
+    return noGrad(() => tidy(() => this.decoder.forwardTokens(tokens)))
   }
 
   /** Tokens, i32 [N, h, w] → images in [0, 1], [N, C, H, W]: unmap(sigmoid(μ)). */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { readSafetensorsFile, tidy, type HostTensor } from '@tessera/tensor-core'
-import { dvaeObjective, loadDvae, mapPixels } from '../src/index.js'
+import { noGrad, readSafetensorsFile, tidy, type HostTensor } from '@tessera/tensor-core'
+import { dvaeObjective, loadDvae, mapPixels, oneHotCodes } from '../src/index.js'
 import { device, maxRelativeError } from './helpers.js'
 
 // Built by fixtures/make_fixtures.py: OpenAI's layout in PyTorch at the 'tiny' size.
@@ -30,7 +30,10 @@ describe.each(['cpu', 'webgpu'] as const)('PyTorch parity on %s', (backend) => {
     expect(maxRelativeError(await stats.read(), ref.decoder_output!.data as Float32Array, FLOOR)).toBeLessThan(RTOL)
     const decoded = model.decode(refTokens)
     expect(maxRelativeError(await decoded.read(), ref.decoded!.data as Float32Array, FLOOR)).toBeLessThan(RTOL)
-    for (const t of [images, logits, tokens, refTokens, stats, decoded]) t.dispose()
+    // decodeStats gathers the input conv's weight columns; the one-hot matmul must agree exactly.
+    const viaOneHot = noGrad(() => model.decoder.forward(oneHotCodes(refTokens, model.config.vocabSize)))
+    expect(Array.from(await viaOneHot.read())).toEqual(Array.from(await stats.read()))
+    for (const t of [images, logits, tokens, refTokens, stats, decoded, viaOneHot]) t.dispose()
     model.dispose()
   })
 

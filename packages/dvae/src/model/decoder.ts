@@ -30,6 +30,16 @@ export class Decoder extends nn.Module {
     }
     return this.blocks.forward(codes)
   }
+
+  /**
+   * Hard tokens, i32 [N, h, w] → [N, 2·channels, h·f, w·f]; equal to `forward` of their
+   * one-hot rows. Ids outside the codebook throw on the CPU backend and give the bias alone
+   * on WebGPU (see `ops.embedding`).
+   */
+  forwardTokens(tokens: Tensor): Tensor {
+    if (tokens.rank !== 3 || tokens.dtype !== 'i32') throw new DvaeInputError(`decode expects tokens as i32 [N, h, w], got ${tokens.dtype} [${tokens.shape.join(', ')}]`)
+    return this.blocks.forwardTokens(tokens)
+  }
 }
 
 class DecoderBlocks extends nn.Module {
@@ -55,7 +65,25 @@ class DecoderBlocks extends nn.Module {
     const nInit = this.input.nOut
     // The input 1×1 conv as a matmul over channels-last rows: no [N, vocab, h, w] transpose.
     const rows = ops.linear(ops.reshape(codes, [n * h * w, vocab]), ops.reshape(this.input.w, [nInit, vocab]), this.input.b)
-    let x = ops.permute(ops.reshape(rows, [n, h, w, nInit]), [0, 3, 1, 2])
+    return this.trunk(ops.reshape(rows, [n, h, w, nInit]))
+  }
+
+  /**
+   * The input conv of a one-hot row is its token's column of the weight (plus the bias): a
+   * gather, where the matmul would spend vocab multiply-adds per output (8,192 for OpenAI's
+   * decoder, 2 GFLOP per 256² image).
+   */
+  forwardTokens(tokens: Tensor): Tensor {
+    const [n, h, w] = tokens.shape as [number, number, number]
+    const nInit = this.input.nOut
+    const table = ops.transpose(ops.reshape(this.input.w, [nInit, this.input.nIn]))
+    const rows = ops.add(ops.embedding(ops.reshape(tokens, [n * h * w]), table), this.input.b)
+    return this.trunk(ops.reshape(rows, [n, h, w, nInit]))
+  }
+
+  /** Input-conv output channels-last [N, h, w, nInit] → the decoder output. */
+  private trunk(channelsLast: Tensor): Tensor {
+    let x = ops.permute(channelsLast, [0, 3, 1, 2])
     this.groups.forEach((group, i) => {
       x = group.forward(x)
       if (i < this.groups.length - 1) x = ops.upsampleNearest2d(x, 2)
