@@ -1,5 +1,6 @@
 import type { DType, HostArray } from '../dtype.js'
 import { groupsFor, type Kernel } from '../kernel.js'
+import { matmulCpu, type MatmulParams } from './matmul.js'
 
 /**
  * Geometry of a 2-D convolution over NCHW input with a [cout, cin, kh, kw] weight (PyTorch
@@ -323,33 +324,19 @@ ${rows.flatMap((i) => quads.map((q) => (i * quads.length + q) * L)).map((o) => `
     return [Math.ceil(patchSize(p) / t.cols), Math.ceil(p.cout / t.rows), weightGradChunks(p)]
   },
   cpu(p, [dy, x], [dw]) {
+    // Per image: its column matrix, then dy[n] · colᵀ by the blocked reference matmul.
     const P = pixelCount(p)
     const K = patchSize(p)
+    const image = p.cin * p.h * p.w
+    const col = new Float32Array(K * P)
+    const perImage = new Float32Array(p.cout * K)
+    const product: MatmulParams = { dtype: 'f32', batch: 1, m: p.cout, n: K, k: P, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0, bias: 'none', activation: 'none' }
     dw!.fill(0)
-    const col = new Float64Array(P)
     for (let n = 0; n < p.batch; n++) {
+      im2colCpu({ ...p, batch: 1 }, x!.subarray(n * image, (n + 1) * image), col)
+      matmulCpu(product, dy!.subarray(n * p.cout * P, (n + 1) * p.cout * P), col, undefined, perImage)
       const out = Math.floor(n / p.imagesPerChunk) * p.cout * K
-      for (let ci = 0; ci < p.cin; ci++)
-        for (let ky = 0; ky < p.kh; ky++)
-          for (let kx = 0; kx < p.kw; kx++) {
-            // One row of the column matrix, then its dot product with each channel's gradient.
-            col.fill(0)
-            for (let oy = 0; oy < p.hout; oy++) {
-              const iy = oy * p.strideH + ky - p.padH
-              if (iy < 0 || iy >= p.h) continue
-              for (let ox = 0; ox < p.wout; ox++) {
-                const ix = ox * p.strideW + kx - p.padW
-                if (ix >= 0 && ix < p.w) col[oy * p.wout + ox] = x![((n * p.cin + ci) * p.h + iy) * p.w + ix]!
-              }
-            }
-            const k = (ci * p.kh + ky) * p.kw + kx
-            for (let co = 0; co < p.cout; co++) {
-              const g = (n * p.cout + co) * P
-              let s = 0
-              for (let q = 0; q < P; q++) s += dy![g + q]! * col[q]!
-              dw![out + co * K + k]! += s
-            }
-          }
+      for (let i = 0; i < perImage.length; i++) dw![out + i]! += perImage[i]!
     }
   },
 }
