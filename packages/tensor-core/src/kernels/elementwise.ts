@@ -62,8 +62,11 @@ function isDirect(p: ElementwiseParams, k: number): boolean {
  * loads 4×; on lavapipe a 2^19-element add went from ~4 ms to ~1.5 ms.
  */
 function movesQuads(p: ElementwiseParams): boolean {
-  return p.size % 4 === 0 && [-1, ...p.strides.keys()].every((k) => isDirect(p, k))
+  return p.size % 4 === 0 && allDirect(p)
 }
+
+/** Every operand and the output addressed by the element index. */
+const allDirect = (p: ElementwiseParams) => [-1, ...p.strides.keys()].every((k) => isDirect(p, k))
 
 /** Per operand (output first): 'd' addressed by the element index, 'b' broadcast or strided. */
 const operandLayouts = (p: ElementwiseParams) => [-1, ...p.strides.keys()].map((k) => (isDirect(p, k) ? 'd' : 'b')).join('')
@@ -133,7 +136,7 @@ export const elementwiseKernel: Kernel<ElementwiseParams> = {
   workgroups: (p) => groupsFor(Math.ceil(itemsOf(p) / PER_INVOCATION), WG),
   cpu(p, inputs, outputs) {
     const out = outputs[0]!
-    if ([-1, ...p.strides.keys()].every((k) => isDirect(p, k))) return elementwiseDirectCpu(p, inputs, out)
+    if (allDirect(p)) return elementwiseDirectCpu(p, inputs, out)
     const rank = p.shape.length
     // Walk every operand and the output region with an odometer over the output coordinate.
     const strides = [...p.strides, p.outRegion?.strides ?? contiguousStrides(p.shape)]

@@ -94,6 +94,20 @@ function texelOffset(l: PackedLayout, y: number, x: number): number {
 }
 
 /**
+ * Calls `visit(denseIndex, packedIndex)` for every element of op(B) as dense [k, n] blocks
+ * (one per batch when B is batched) and its float in the packed CPU image: the mapping both
+ * CPU twins, packing and unpacking, walk.
+ */
+function forEachPackedElement(p: PackedParams, visit: (denseIndex: number, packedIndex: number) => void): void {
+  const l = packedLayout(p)
+  const at = (y: number, col: number) => texelOffset(l, y, col >> 2) + (col & 3)
+  for (let y = 0; y < l.rows; y++)
+    for (let col = 0; col < p.n; col++)
+      if (p.foldBatch) for (let z = 0; z < p.batch; z++) visit((z * p.k + y) * p.n + col, at(y, z * p.n + col))
+      else visit(y * p.n + col, at(y, col))
+}
+
+/**
  * Packs op(B) (a matrix, transposed or not, or an image's column matrix) into the layout
  * above; columns past n are zero. The CPU twin writes the same floats.
  */
@@ -130,12 +144,8 @@ export function packBKernel(target: PackedShape['packedIn']): Kernel<PackedParam
       return [Math.ceil(width / PACK_WG), Math.min(rows, MAX_GROUPS), Math.ceil(rows / MAX_GROUPS)]
     },
     cpu(p, [b], [bt]) {
-      const l = packedLayout(p)
       const dense = denseBCpu(p, b!)
-      for (let y = 0; y < l.rows; y++)
-        for (let col = 0; col < p.n; col++)
-          if (p.foldBatch) for (let z = 0; z < p.batch; z++) bt![texelOffset(l, y, (z * p.n + col) >> 2) + ((z * p.n + col) & 3)] = dense[(z * p.k + y) * p.n + col]!
-          else bt![texelOffset(l, y, col >> 2) + (col & 3)] = dense[y * p.n + col]!
+      forEachPackedElement(p, (d, t) => (bt![t] = dense[d]!))
     },
   }
 }
@@ -212,13 +222,9 @@ ${stores.join('\n')}`,
     uniforms: (p) => [...matmulUniforms(p), ...layoutUniforms(p), packsPerBatch(p) ? p.k : 0],
     workgroups: (p) => [Math.ceil(Math.ceil(gridColumns(p) / 4) / (t.threads * C)), Math.ceil(p.m / R), gridBatches(p)],
     cpu(p, [a, bt, bias], [out]) {
-      const l = packedLayout(p)
       // Back to one dense [k, n] block per batch (or one shared), as matmulCpu reads B.
       const dense = new Float32Array((bIsBatched(p) ? p.batch : 1) * p.k * p.n)
-      for (let y = 0; y < l.rows; y++)
-        for (let col = 0; col < p.n; col++)
-          if (p.foldBatch) for (let z = 0; z < p.batch; z++) dense[(z * p.k + y) * p.n + col] = bt![texelOffset(l, y, (z * p.n + col) >> 2) + ((z * p.n + col) & 3)]!
-          else dense[y * p.n + col] = bt![texelOffset(l, y, col >> 2) + (col & 3)]!
+      forEachPackedElement(p, (d, t) => (dense[d] = bt![t]!))
       const unpacked = { ...p, im2col: undefined, transB: false, bBatchStride: bIsBatched(p) ? p.k * p.n : 0 }
       matmulCpu(unpacked, a!, dense, p.bias !== 'none' ? bias : undefined, out!)
     },

@@ -1,6 +1,6 @@
 import { isGradEnabled, record } from '../autograd.js'
 import { DTypeError, ShapeError } from '../errors.js'
-import { col2imKernel, convOutputSize, convWeightGradKernel, patchSize, pixelCount, weightGradChunks, type ConvGeometry, type ConvWeightGradParams, type Im2colParams } from '../kernels/conv.js'
+import { col2imKernel, convOutputSize, convWeightGradKernel, patchSize, pixelCount, weightGradChunks, type ConvGeometry, type ConvWeightGradParams } from '../kernels/conv.js'
 import type { Activation, MatmulParams } from '../kernels/matmul.js'
 import { maxPoolBackwardKernel, maxPoolKernel, type MaxPoolParams } from '../kernels/pool.js'
 import { fmt } from '../shape.js'

@@ -2,7 +2,7 @@ import type { Backend, Storage } from '../backend/backend.js'
 import { tunedMatmulVariant } from '../autotune.js'
 import type { Device } from '../device.js'
 import { packBKernel, packedImageSize, packedLayout, packedMatmulKernel, type PackedParams, type PackedShape } from '../kernels/matmul-packed.js'
-import { bIsBatched, tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
+import { tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
 
 /**
  * One way to compute a matmul: a generator's kernel(s) for one set of tile sizes, plus how
