@@ -41,6 +41,8 @@ export interface Backend {
   allocTexture(width: number, height: number): Storage
   /** Largest width or height `allocTexture` accepts. */
   readonly maxTextureDimension2D: number
+  /** Storage buffers one kernel may bind (inputs and outputs together): foreach kernels group tensors by it. */
+  readonly maxStorageBuffersPerKernel: number
   /** Copies host data in; ordered before any later `run` that reads the storage. */
   write(storage: Storage, data: HostArray): void
   read(storage: Storage): Promise<HostArray>

@@ -35,6 +35,8 @@ export class CpuBackend implements Backend {
   }
 
   readonly maxTextureDimension2D = 1 << 16
+  /** No binding limit here; 16 (lavapipe's and many GPUs' limit) groups foreach kernels as a GPU would. */
+  readonly maxStorageBuffersPerKernel = 16
 
   /** Texels are four consecutive floats, rows of `width` texels. */
   allocTexture(width: number, height: number): CpuStorage {

@@ -73,6 +73,7 @@ export class WebGpuBackend implements Backend {
   private readonly pool: BufferPool
   private readonly textures: TexturePool
   readonly maxTextureDimension2D: number
+  readonly maxStorageBuffersPerKernel: number
   private readonly pipelines = new Map<string, CompiledKernel>()
   private encoder: GPUCommandEncoder | null = null
   private pass: GPUComputePassEncoder | null = null
@@ -114,6 +115,7 @@ export class WebGpuBackend implements Backend {
     )
     this.textures = new TexturePool(device, opts.maxPooledTextureBytes ?? 1 << 28)
     this.maxTextureDimension2D = device.limits.maxTextureDimension2D
+    this.maxStorageBuffersPerKernel = device.limits.maxStorageBuffersPerShaderStage
     this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`

@@ -1,114 +1,95 @@
-import { groupsFor, type Kernel } from '../kernel.js'
+import { foreachKernel } from './foreach.js'
 
 /**
- * In-place parameter updates: one pass over a parameter, its gradient and its optimizer
- * state, instead of a chain of elementwise ops and copies.
+ * In-place parameter updates as foreach kernels (kernels/foreach.ts): one pass over each
+ * parameter, its gradient and its optimizer state, for as many parameters per dispatch as the
+ * adapter can bind, instead of a chain of elementwise ops per parameter.
  */
-export interface AdamWParams {
-  size: number
-  lr: number
-  beta1: number
-  beta2: number
-  eps: number
-  weightDecay: number
-  /** 1 − β1^t and 1 − β2^t. */
-  biasCorrection1: number
-  biasCorrection2: number
-  /** Gradients are divided by this (loss scaling). */
-  gradScale: number
-}
 
-export interface SgdParams {
-  size: number
-  lr: number
-  momentum: number
-  dampening: number
-  weightDecay: number
-  nesterov: boolean
-  /** The first step initialises the momentum buffer with the gradient, as PyTorch does. */
-  firstStep: boolean
-  gradScale: number
-}
-
-const WG = 256
-
-export const adamwKernel: Kernel<AdamWParams> = {
+/**
+ * AdamW. Scalars: lr, beta1, beta2, eps, weightDecay, bc1 and bc2 (1 − β1^t and 1 − β2^t),
+ * gradScale (gradients are divided by it: loss scaling).
+ */
+export const adamwKernel = foreachKernel({
   name: 'adamw',
-  key: () => '',
-  shader: () => ({
-    inputs: [{ name: 'g', dtype: 'f32' }],
-    outputs: [
-      { name: 'p', dtype: 'f32' },
-      { name: 'm', dtype: 'f32' },
-      { name: 'v', dtype: 'f32' },
-    ],
-    uniforms: ['size', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'bc1', 'bc2', 'gradScale'].map((name, i) => ({ name, type: i === 0 ? ('u32' as const) : ('f32' as const) })),
-    workgroupSize: WG,
-    body: `  let i = wg * ${WG}u + lidx;
-  if (i >= u.size) { return; }
-  let grad = g[i] / u.gradScale;
-  let mi = u.beta1 * m[i] + (1.0 - u.beta1) * grad;
-  let vi = u.beta2 * v[i] + (1.0 - u.beta2) * grad * grad;
-  m[i] = mi;
-  v[i] = vi;
-  let decayed = p[i] * (1.0 - u.lr * u.weightDecay);
-  p[i] = decayed - u.lr * (mi / u.bc1) / (sqrt(vi / u.bc2) + u.eps);`,
-  }),
-  uniforms: (p) => [p.size, p.lr, p.beta1, p.beta2, p.eps, p.weightDecay, p.biasCorrection1, p.biasCorrection2, p.gradScale],
-  workgroups: (p) => groupsFor(p.size, WG),
-  cpu(p, [g], [param, m, v]) {
-    // Math.fround at each step mirrors the f32 arithmetic of the WGSL kernel.
+  shared: [],
+  inputs: ['g'],
+  outputs: ['p', 'm', 'v'],
+  scalars: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'bc1', 'bc2', 'gradScale'],
+  wgsl: ({ g, p, m, v }) => `        let grad = ${g}[i] / u.gradScale;
+        let mi = u.beta1 * ${m}[i] + (1.0 - u.beta1) * grad;
+        let vi = u.beta2 * ${v}[i] + (1.0 - u.beta2) * grad * grad;
+        ${m}[i] = mi;
+        ${v}[i] = vi;
+        let decayed = ${p}[i] * (1.0 - u.lr * u.weightDecay);
+        ${p}[i] = decayed - u.lr * (mi / u.bc1) / (sqrt(vi / u.bc2) + u.eps);`,
+  cpu(i, { g, p, m, v }, s) {
+    // Math.fround at each step mirrors the f32 arithmetic of the WGSL.
     const f = Math.fround
-    for (let i = 0; i < p.size; i++) {
-      const grad = f(g![i]! / p.gradScale)
-      const mi = f(f(p.beta1 * m![i]!) + f(f(1 - p.beta1) * grad))
-      const vi = f(f(p.beta2 * v![i]!) + f(f(f(1 - p.beta2) * grad) * grad))
-      m![i] = mi
-      v![i] = vi
-      const decayed = f(param![i]! * f(1 - f(p.lr * p.weightDecay)))
-      param![i] = f(decayed - f(f(p.lr * f(mi / p.biasCorrection1)) / f(f(Math.sqrt(f(vi / p.biasCorrection2))) + p.eps)))
-    }
+    const grad = f(g![i]! / s.gradScale!)
+    const mi = f(f(s.beta1! * m![i]!) + f(f(1 - s.beta1!) * grad))
+    const vi = f(f(s.beta2! * v![i]!) + f(f(f(1 - s.beta2!) * grad) * grad))
+    m![i] = mi
+    v![i] = vi
+    const decayed = f(p![i]! * f(1 - f(s.lr! * s.weightDecay!)))
+    p![i] = f(decayed - f(f(s.lr! * f(mi / s.bc1!)) / f(f(Math.sqrt(f(vi / s.bc2!))) + s.eps!)))
   },
+})
+
+/**
+ * SGD with optional (Nesterov) momentum; the first step initialises the momentum buffer with
+ * the gradient, as PyTorch does. Without momentum there is no buffer to bind.
+ */
+export function sgdKernel(momentum: boolean, nesterov: boolean) {
+  return momentum ? (nesterov ? SGD_NESTEROV : SGD_MOMENTUM) : SGD_PLAIN
 }
 
-export const sgdKernel: Kernel<SgdParams> = {
-  name: 'sgd',
-  key: (p) => `${+p.nesterov}|${+(p.momentum !== 0)}`,
-  shader: (p) => ({
-    inputs: [{ name: 'g', dtype: 'f32' }],
-    outputs: [
-      { name: 'p', dtype: 'f32' },
-      { name: 'buf', dtype: 'f32' },
-    ],
-    uniforms: ['size', 'lr', 'momentum', 'dampening', 'weightDecay', 'first', 'gradScale'].map((name, i) => ({
-      name,
-      type: i === 0 || name === 'first' ? ('u32' as const) : ('f32' as const),
-    })),
-    workgroupSize: WG,
-    body: `  let i = wg * ${WG}u + lidx;
-  if (i >= u.size) { return; }
-  var d = g[i] / u.gradScale + u.weightDecay * p[i];
-  ${
-    p.momentum !== 0
-      ? `let b = select(u.momentum * buf[i] + (1.0 - u.dampening) * d, d, u.first == 1u);
-  buf[i] = b;
-  d = ${p.nesterov ? 'd + u.momentum * b' : 'b'};`
-      : ''
-  }
-  p[i] = p[i] - u.lr * d;`,
-  }),
-  uniforms: (p) => [p.size, p.lr, p.momentum, p.dampening, p.weightDecay, +p.firstStep, p.gradScale],
-  workgroups: (p) => groupsFor(p.size, WG),
-  cpu(p, [g], [param, buf]) {
-    const f = Math.fround
-    for (let i = 0; i < p.size; i++) {
-      let d = f(f(g![i]! / p.gradScale) + f(p.weightDecay * param![i]!))
-      if (p.momentum !== 0) {
-        const b = p.firstStep ? d : f(f(p.momentum * buf![i]!) + f(f(1 - p.dampening) * d))
-        buf![i] = b
-        d = p.nesterov ? f(d + f(p.momentum * b)) : b
-      }
-      param![i] = f(param![i]! - f(p.lr * d))
-    }
-  },
+function sgdSpec(momentum: boolean, nesterov: boolean) {
+  return foreachKernel({
+    name: `sgd${momentum ? (nesterov ? '.nesterov' : '.momentum') : ''}`,
+    shared: [],
+    inputs: ['g'],
+    outputs: momentum ? ['p', 'buf'] : ['p'],
+    scalars: ['lr', 'momentum', 'dampening', 'weightDecay', 'first', 'gradScale'],
+    wgsl: ({ g, p, buf }) => `        var d = ${g}[i] / u.gradScale + u.weightDecay * ${p}[i];
+${
+  momentum
+    ? `        let b = select(u.momentum * ${buf}[i] + (1.0 - u.dampening) * d, d, u.first == 1.0);
+        ${buf}[i] = b;
+        d = ${nesterov ? 'd + u.momentum * b' : 'b'};`
+    : ''
 }
+        ${p}[i] = ${p}[i] - u.lr * d;`,
+    cpu(i, { g, p, buf }, s) {
+      const f = Math.fround
+      let d = f(f(g![i]! / s.gradScale!) + f(s.weightDecay! * p![i]!))
+      if (momentum) {
+        const b = s.first === 1 ? d : f(f(s.momentum! * buf![i]!) + f(f(1 - s.dampening!) * d))
+        buf![i] = b
+        d = nesterov ? f(d + f(s.momentum! * b)) : b
+      }
+      p![i] = f(p![i]! - f(s.lr! * d))
+    },
+  })
+}
+
+const SGD_PLAIN = sgdSpec(false, false)
+const SGD_MOMENTUM = sgdSpec(true, false)
+const SGD_NESTEROV = sgdSpec(true, true)
+
+/**
+ * Gradient clipping's scale, in place: x ← x · maxNorm / max(√sumSq + eps, maxNorm), with
+ * sumSq (Σ‖g‖² over all gradients, one element) read on the device: no read-back.
+ */
+export const clipScaleKernel = foreachKernel({
+  name: 'clipScale',
+  shared: ['sumSq'],
+  inputs: [],
+  outputs: ['x'],
+  scalars: ['maxNorm', 'eps'],
+  wgsl: ({ sumSq, x }) => `        ${x}[i] = ${x}[i] * (u.maxNorm / max(sqrt(${sumSq}[0]) + u.eps, u.maxNorm));`,
+  cpu(i, { sumSq, x }, s) {
+    const f = Math.fround
+    x![i] = f(x![i]! * f(s.maxNorm! / Math.max(f(f(Math.sqrt(sumSq![0]!)) + s.eps!), s.maxNorm!)))
+  },
+})

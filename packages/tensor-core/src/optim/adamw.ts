@@ -1,6 +1,6 @@
 import { adamwKernel } from '../kernels/optimizer.js'
-import type { Tensor } from '../tensor.js'
-import { Optimizer, type NamedParameters } from './optimizer.js'
+import { runForeach } from '../ops/foreach.js'
+import { Optimizer, type NamedParameters, type ParamUpdate } from './optimizer.js'
 import type { LrSchedule } from './schedule.js'
 
 export interface AdamWOptions {
@@ -12,7 +12,7 @@ export interface AdamWOptions {
   schedule?: LrSchedule
 }
 
-/** torch.optim.AdamW, one fused kernel per parameter. */
+/** torch.optim.AdamW: one fused update per parameter, many parameters per dispatch (foreach). */
 export class AdamW extends Optimizer {
   protected readonly kind = 'adamw'
   readonly betas: [number, number]
@@ -26,25 +26,21 @@ export class AdamW extends Optimizer {
     this.weightDecay = opts.weightDecay ?? 0.01
   }
 
-  protected update(name: string, p: Tensor, grad: Tensor, lr: number, gradScale: number): void {
-    const m = this.slot(name, 'exp_avg', p)
-    const v = this.slot(name, 'exp_avg_sq', p)
+  protected update(params: readonly ParamUpdate[], lr: number, gradScale: number): void {
     const t = this.stepCount
-    p.device.backend.run(
+    runForeach(
       adamwKernel,
+      params.map(({ name, param, grad }) => ({ inputs: [grad], outputs: [param, this.slot(name, 'exp_avg', param), this.slot(name, 'exp_avg_sq', param)] })),
       {
-        size: p.size,
         lr,
         beta1: this.betas[0],
         beta2: this.betas[1],
         eps: this.eps,
         weightDecay: this.weightDecay,
-        biasCorrection1: 1 - this.betas[0] ** t,
-        biasCorrection2: 1 - this.betas[1] ** t,
+        bc1: 1 - this.betas[0] ** t,
+        bc2: 1 - this.betas[1] ** t,
         gradScale,
       },
-      [grad.storage],
-      [p.storage, m.storage, v.storage],
     )
   }
 }

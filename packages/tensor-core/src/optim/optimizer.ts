@@ -16,6 +16,12 @@ export interface StepOptions {
   gradScale?: number
 }
 
+export interface ParamUpdate {
+  name: string
+  param: Tensor
+  grad: Tensor
+}
+
 /** Serializable optimizer state: per-parameter tensors plus JSON scalars. */
 export interface OptimizerState {
   tensors: Record<string, HostTensor>
@@ -52,14 +58,12 @@ export abstract class Optimizer {
   step(opts: StepOptions = {}): void {
     const lr = this.currentLr()
     this.stepCount++
-    noGrad(() => {
-      for (const [name, p] of this.params) {
-        if (p.grad) this.update(name, p, p.grad, lr, opts.gradScale ?? 1)
-      }
-    })
+    const withGrads = this.params.flatMap(([name, param]) => (param.grad ? [{ name, param, grad: param.grad }] : []))
+    noGrad(() => this.update(withGrads, lr, opts.gradScale ?? 1))
   }
 
-  protected abstract update(name: string, p: Tensor, grad: Tensor, lr: number, gradScale: number): void
+  /** Updates every parameter that has a gradient (in foreach kernels: a few dispatches for all of them). */
+  protected abstract update(params: readonly ParamUpdate[], lr: number, gradScale: number): void
   protected abstract readonly kind: string
 
   zeroGrad(): void {

@@ -1,6 +1,6 @@
 import { sgdKernel } from '../kernels/optimizer.js'
-import type { Tensor } from '../tensor.js'
-import { Optimizer, type NamedParameters } from './optimizer.js'
+import { runForeach } from '../ops/foreach.js'
+import { Optimizer, type NamedParameters, type ParamUpdate } from './optimizer.js'
 import type { LrSchedule } from './schedule.js'
 
 export interface SgdOptions {
@@ -12,7 +12,7 @@ export interface SgdOptions {
   schedule?: LrSchedule
 }
 
-/** torch.optim.SGD (momentum, dampening, nesterov, L2 weight decay), one fused kernel per parameter. */
+/** torch.optim.SGD (momentum, dampening, nesterov, L2 weight decay), one fused update per parameter, many parameters per dispatch (foreach). */
 export class SGD extends Optimizer {
   protected readonly kind = 'sgd'
   readonly momentum: number
@@ -28,22 +28,19 @@ export class SGD extends Optimizer {
     this.nesterov = opts.nesterov ?? false
   }
 
-  protected update(name: string, p: Tensor, grad: Tensor, lr: number, gradScale: number): void {
-    const buf = this.slot(name, 'momentum_buffer', p)
-    p.device.backend.run(
-      sgdKernel,
+  protected update(params: readonly ParamUpdate[], lr: number, gradScale: number): void {
+    const momentum = this.momentum !== 0
+    runForeach(
+      sgdKernel(momentum, this.nesterov),
+      params.map(({ name, param, grad }) => ({ inputs: [grad], outputs: momentum ? [param, this.slot(name, 'momentum_buffer', param)] : [param] })),
       {
-        size: p.size,
         lr,
         momentum: this.momentum,
         dampening: this.dampening,
         weightDecay: this.weightDecay,
-        nesterov: this.nesterov,
-        firstStep: this.stepCount === 1,
+        first: this.stepCount === 1 ? 1 : 0,
         gradScale,
       },
-      [grad.storage],
-      [p.storage, buf.storage],
     )
   }
 }
