@@ -50,7 +50,7 @@ def recipe_loss(enc, dec, x, tau, kl_weight, generator=None, codes_kind='gumbel'
         soft = F.softmax(logits / tau, -1)
         codes = F.one_hot(logits.argmax(-1), logits.shape[-1]).float() + soft - soft.detach()
     else:
-        gumbel = -torch.log(-torch.log(torch.rand(logits.shape, generator=generator).clamp_min(1e-20)))
+        gumbel = -torch.log(-torch.log(torch.rand(logits.shape, generator=generator, device=logits.device).clamp_min(1e-20)))
         codes = F.softmax((logits + gumbel) / tau, -1)
     recon = ((torch.sigmoid(dec(codes.permute(0, 3, 1, 2))[:, :x.shape[1]]) - x) ** 2).mean()
     log_q = F.log_softmax(logits, -1)
@@ -74,14 +74,17 @@ def main():
     p.add_argument('--tau-frac', type=float, default=0.7, help='tau reaches tau-end at this fraction of the steps')
     p.add_argument('--eval-every', type=int, default=1000)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--device', default='cpu', help="torch device, e.g. cuda: the same recipe on a GPU, for long runs and sweeps")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', help='write the eval curve here as JSON')
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
+    dev = torch.device(a.device)
     train, size = load(os.path.join(a.data, 'emoji-train'))
     held_out, _ = load(os.path.join(a.data, 'emoji-heldout'))
+    train, held_out = train.to(dev), held_out.to(dev)
     config = json.load(open(os.path.join(a.init, 'manifest.json')))['config'] if a.init else {**EMOJI_32, **json.loads(a.config), 'imageSize': size}
     vocab = config['vocabSize']
     enc, dec = build(config, torch.Generator().manual_seed(a.seed))
@@ -89,6 +92,7 @@ def main():
         for module, name in ((enc, 'encoder'), (dec, 'decoder')):
             weights = read_safetensors(os.path.join(a.init, name + '.safetensors'))
             module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+    enc, dec = enc.to(dev), dec.to(dev)
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=1e-4)
     warmup = min(100, a.steps // 10)
@@ -114,14 +118,14 @@ def main():
             return psnr, math.exp(-(probs * probs.log()).sum().item())
 
     print(f'{sum(x.numel() for x in params)} parameters; {len(train)} train / {len(held_out)} held-out images; {json.dumps(config)}', flush=True)
-    generator = torch.Generator().manual_seed(a.seed + 1)
+    generator = torch.Generator(device=dev).manual_seed(a.seed + 1)
     curve, started = [], time.time()
     if a.init:
         psnr, perplexity = evaluate()
         print(f'{a.init}: held-out PSNR {psnr:.2f} dB  perplexity {perplexity:.1f}', flush=True)
     for step in range(a.steps):
         tau = a.tau_start * (a.tau_end / a.tau_start) ** min(1, step / max(1, a.steps * a.tau_frac))
-        x = mapped(train[torch.randint(0, len(train), (a.batch,), generator=generator)])
+        x = mapped(train[torch.randint(0, len(train), (a.batch,), generator=generator, device=dev)])
         loss, recon, kl = recipe_loss(enc, dec, x, tau, a.kl_weight, generator, a.codes)
         opt.zero_grad()
         loss.backward()
