@@ -98,7 +98,10 @@ const recipe = {
   dataSeed: seed,
 }
 const trainer = new DvaeTrainer(dvae, train, recipe)
-if (args.resume && (await trainer.resume(checkpointDir))) console.log(`resumed from ${checkpointDir} at step ${trainer.step}`)
+if (args.resume && (await trainer.resume(checkpointDir))) {
+  console.log(`resumed from ${checkpointDir} at step ${trainer.step}`)
+  if (trainer.recipeChanges.length) console.log(`recipe changed since the checkpoint (schedules follow the new one from here): ${trainer.recipeChanges.join(', ')}`)
+}
 console.log(`${device.kind} (${device.adapter.description ?? device.adapter.backend}); ${dvae.parameterCount()} parameters; ${train.length} train / ${heldOut.length} held-out images; ${JSON.stringify(dvae.config)}`)
 
 const started = Date.now()

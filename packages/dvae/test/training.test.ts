@@ -63,9 +63,15 @@ describe('training', () => {
       const secondHalf = await trainer(opts)
       expect(await secondHalf.resume(dir)).toBe(true)
       expect(secondHalf.step).toBe(4)
+      expect(secondHalf.recipeChanges).toEqual([])
       await secondHalf.run({ onStep: (m) => losses.push(m.loss) })
       release(secondHalf)
       expect(losses).toEqual(expected)
+      // A longer run from the same checkpoint says how its schedules change.
+      const longer = await trainer({ ...opts, steps: 12 })
+      expect(await longer.resume(dir)).toBe(true)
+      expect(longer.recipeChanges).toEqual(['warmupSteps 0 → 1', 'tauSteps 8 → 12', 'steps 8 → 12'])
+      release(longer)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

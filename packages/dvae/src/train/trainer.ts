@@ -89,6 +89,8 @@ interface TrainerExtra {
   sampler: SamplerState
   codeUsage: number[]
   config: DiscreteVAE['config']
+  /** The options the checkpoint was trained with (absent in checkpoints before 2026-11-27). */
+  recipe?: Resolved
 }
 
 type Resolved = Required<Omit<TrainOptions, 'gradClip'>> & { gradClip: number | null }
@@ -239,19 +241,33 @@ export class DvaeTrainer {
   }
 
   async saveCheckpoint(dir: string): Promise<void> {
-    const extra: TrainerExtra = { sampler: this.sampler.state(), codeUsage: this.usage.state(), config: this.model.config }
+    const extra: TrainerExtra = { sampler: this.sampler.state(), codeUsage: this.usage.state(), config: this.model.config, recipe: this.options }
     await saveTrainingCheckpoint(dir, { model: this.model, optimizer: this.optimizer, device: this.model.device, step: this.step, extra })
   }
 
-  /** Restores a checkpoint written by `saveCheckpoint`; false when `dir` holds none. */
+  /**
+   * Restores a checkpoint written by `saveCheckpoint`; false when `dir` holds none. Resuming
+   * with other options is allowed (a longer run, say) and takes effect from the checkpoint's
+   * step: `recipeChanges` then lists what differs, e.g. "steps 1800 → 3200", which reshapes the
+   * LR and τ schedules mid-run (train-emoji.mjs prints it).
+   */
   async resume(dir: string): Promise<boolean> {
     const state = await loadTrainingCheckpoint<TrainerExtra>(dir, { model: this.model, optimizer: this.optimizer, device: this.model.device })
     if (!state) return false
     this.step = state.step
     this.sampler.setState(state.extra.sampler)
     this.usage.setState(state.extra.codeUsage)
+    const saved = state.extra.recipe
+    this.recipeChanges = saved
+      ? Object.entries(this.options)
+          .filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(saved[key as keyof Resolved]))
+          .map(([key, value]) => `${key} ${JSON.stringify(saved[key as keyof Resolved])} → ${JSON.stringify(value)}`)
+      : []
     return true
   }
+
+  /** Options that differ from those of the checkpoint the last `resume` loaded (see `resume`). */
+  recipeChanges: string[] = []
 
   dispose(): void {
     this.optimizer.dispose()
