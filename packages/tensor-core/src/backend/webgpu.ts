@@ -115,7 +115,9 @@ export class WebGpuBackend implements Backend {
     )
     this.textures = new TexturePool(device, opts.maxPooledTextureBytes ?? 1 << 28)
     this.maxTextureDimension2D = device.limits.maxTextureDimension2D
-    this.maxStorageBuffersPerKernel = device.limits.maxStorageBuffersPerShaderStage
+    // Capped: foreach kernels generate a switch case per bound tensor, and some drivers report
+    // limits in the thousands.
+    this.maxStorageBuffersPerKernel = Math.min(device.limits.maxStorageBuffersPerShaderStage, 32)
     this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`
