@@ -19,7 +19,7 @@ const config = resolveConfig({ ...preset('emoji-32'), ...JSON.parse(args.config)
 const batch = Number(args.batch)
 const device = await Device.create({ backend: args.backend, seed: 0 })
 const model = new DiscreteVAE(device, config, { seed: 0 })
-const trainer = new DvaeTrainer(model, makeShapesDataset({ count: 4 * batch, imageSize: config.imageSize, seed: 0 }), { steps: 100, batchSize: batch, loss: 'mse', klWeight: 0.03 })
+const trainer = new DvaeTrainer(model, makeShapesDataset({ count: 4 * batch, imageSize: config.imageSize, seed: 0 }), { steps: 100, batchSize: batch, loss: 'mse', klWeight: 0.03, gradClip: 1 })
 // As train-emoji.mjs: a first step compiles pipelines and tunes the matmul variants.
 await trainer.run({ until: 1, autotune: args.backend === 'webgpu' })
 const stepMs = []

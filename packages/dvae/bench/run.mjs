@@ -45,12 +45,12 @@ async function tesseraThroughput(backend, config, batch) {
   return { imagesPerSecond: batch / Math.min(...times), secondsPerIteration: times, adapter }
 }
 
-/** Best-of-N images/s of DvaeTrainer steps (MSE recipe) on synthetic shapes. */
+/** Best-of-N images/s of DvaeTrainer steps (MSE recipe, grad clip 1 as train-emoji.mjs and the PyTorch peer) on synthetic shapes. */
 async function tesseraTrainThroughput(backend, config, batch) {
   const device = await Device.create({ backend, seed: 0 })
   const model = new DiscreteVAE(device, config, { seed: 0 })
   const data = makeShapesDataset({ count: 4 * batch, imageSize: config.imageSize, seed: 0 })
-  const trainer = new DvaeTrainer(model, data, { steps: 100, batchSize: batch, loss: 'mse', klWeight: 0.1 })
+  const trainer = new DvaeTrainer(model, data, { steps: 100, batchSize: batch, loss: 'mse', klWeight: 0.1, gradClip: 1 })
   // Warm-up step: compiles pipelines; on GPU adapters it also tunes the matmul variants, as train-emoji.mjs does.
   await trainer.run({ until: 1, autotune: backend === 'webgpu' })
   const times = []
