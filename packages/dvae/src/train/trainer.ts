@@ -260,8 +260,9 @@ export class DvaeTrainer {
     const saved = state.extra.recipe
     this.recipeChanges = saved
       ? Object.entries(this.options)
-          .filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(saved[key as keyof Resolved]))
-          .map(([key, value]) => `${key} ${JSON.stringify(saved[key as keyof Resolved])} → ${JSON.stringify(value)}`)
+          .map(([key, value]) => [key, JSON.stringify(saved[key as keyof Resolved]), JSON.stringify(value)])
+          .filter(([, was, now]) => was !== now)
+          .map(([key, was, now]) => `${key} ${was} → ${now}`)
       : []
     return true
   }

@@ -37,7 +37,10 @@ export function sumOfSquares(tensors: readonly Tensor[]): Tensor {
   const device = tensors[0]!.device
   for (const t of tensors) if (t.dtype !== 'f32') throw new DTypeError(`sumOfSquares takes f32 tensors, got ${t.dtype}`)
   const groups = sizeSortedGroups(tensors, device.backend.maxStorageBuffersPerKernel - 1, (t) => t)
-  const plans = groups.map((g) => ({ g, sizes: g.map((t) => t.size), parts: foreachParts(g.map((t) => t.size), SUM_SQUARES_PER_LANE) }))
+  const plans = groups.map((g) => {
+    const sizes = g.map((t) => t.size)
+    return { g, sizes, parts: foreachParts(sizes, SUM_SQUARES_PER_LANE) }
+  })
   const partials = emptyTensor(device, [plans.reduce((n, p) => n + p.sizes.length * p.parts, 0)], 'f32')
   let outOffset = 0
   for (const { g, sizes, parts } of plans) {
