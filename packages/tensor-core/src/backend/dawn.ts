@@ -1,4 +1,5 @@
 import { AdapterError } from '../errors.js'
+import { paceDawnPolling } from './dawn-polling.js'
 
 /**
  * Dawn's GPU object for this process, shared on globalThis (so copies of the package, and
@@ -28,6 +29,7 @@ export async function loadGpu(): Promise<GPU> {
   for (const [name, value] of Object.entries(mod.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value
   }
+  paceDawnPolling()
   const shared = globalThis as { [DAWN_GPU]?: GPU }
   shared[DAWN_GPU] ??= mod.create([])
   return shared[DAWN_GPU]
@@ -37,20 +39,3 @@ export const NO_ADAPTER_HELP =
   'no WebGPU adapter was found. On Linux install a Vulkan driver: Mesa >= 23 lavapipe ' +
   '(Debian bookworm: `apt-get install -t bookworm-backports mesa-vulkan-drivers`; bookworm\'s own Mesa 22 is rejected by Dawn) ' +
   'and set XDG_RUNTIME_DIR to a writable directory; or use Device.create({ backend: "cpu" })'
-
-/**
- * While a promise is pending Dawn's Node main thread spins polling for events, and on a
- * software adapter that spinning competes with the rasterizer's worker threads for the same
- * cores. Lowering the main thread's priority (on Linux `setpriority` on pid 0 applies to the
- * calling thread only) gives the workers the CPU; on a real GPU it changes nothing measurable.
- * Opt-in only (`lowerMainThreadPriority`): it exposes a crash in lavapipe's queue thread.
- */
-export async function yieldMainThreadToWorkers(): Promise<void> {
-  if (!isNode()) return
-  try {
-    const os = await import('node:os')
-    os.setPriority(0, Math.max(os.getPriority(0), 19))
-  } catch {
-    // Not permitted or not supported: only a speed-up is lost.
-  }
-}

@@ -4,7 +4,7 @@ import { emitWgsl, type Kernel, type ShaderSpec } from '../kernel.js'
 import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
 import { BufferPool } from './buffer-pool.js'
 import { TexturePool } from './texture-pool.js'
-import { loadGpu, NO_ADAPTER_HELP, yieldMainThreadToWorkers } from './dawn.js'
+import { loadGpu, NO_ADAPTER_HELP } from './dawn.js'
 
 export class GpuStorage implements Storage {
   constructor(
@@ -41,13 +41,6 @@ export interface WebGpuOptions {
   maxPooledBytes?: number
   /** Bytes of scratch textures (packed matmul operands) the texture pool may park for reuse. */
   maxPooledTextureBytes?: number
-  /**
-   * Node on a software adapter: lower the main thread's priority so Dawn's event polling
-   * leaves the cores to lavapipe's workers (faster when cores are contended). Off by
-   * default: with it, lavapipe crashed (SIGSEGV in its queue thread) in over half of the
-   * 10,000-iteration leak-test runs here, and never without it.
-   */
-  lowerMainThreadPriority?: boolean
 }
 
 /** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
@@ -147,7 +140,6 @@ export class WebGpuBackend implements Backend {
     })
     const info = adapter.info
     const software = info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|basic render/i.test(`${info.device} ${info.description}`)
-    if (software && opts.lowerMainThreadPriority) await yieldMainThreadToWorkers()
     const summary: AdapterSummary = {
       backend: 'webgpu',
       vendor: info.vendor,
