@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Device, ops, noGrad, tidy, AutogradError } from '../src/index.js'
-import { cpuDevice, expectClose, gpuDevice, randomArray } from './helpers.js'
+import { Device, ops, noGrad, tidy, AutogradError, type Tensor } from '../src/index.js'
+import { BACKENDS, countDispatches, cpuDevice, expectClose, gpuDevice, randomArray } from './helpers.js'
 
 describe('autograd', () => {
   it('follows the public contract (DESIGN.md)', async () => {
@@ -80,5 +80,26 @@ describe('autograd with disposed intermediates', () => {
     const z = ops.sum(ops.mul(h, 3))
     h.dispose()
     expect(() => z.backward()).toThrow(/after it was disposed/)
+  })
+})
+
+describe('matmul with a ReLU under autograd', () => {
+  it.each(BACKENDS)('runs the ReLU in the matmul kernel and gives the gradients of matmul then relu (%s)', async (_name, makeDevice) => {
+    const d = await makeDevice()
+    const run = (fused: boolean) => {
+      const x = d.tensor(randomArray(7 * 13, 31), [7, 13], { requiresGrad: true })
+      const w = d.tensor(randomArray(9 * 13, 32), [9, 13], { requiresGrad: true })
+      const b = d.tensor(randomArray(9, 33), [9], { requiresGrad: true })
+      let y: Tensor | undefined
+      const forward = countDispatches(d, () => {
+        y = fused ? ops.linear(x, w, b, 'relu') : ops.relu(ops.linear(x, w, b))
+      })
+      ops.sum(ops.mul(y!, d.tensor(randomArray(7 * 9, 34), [7, 9]))).backward()
+      return { forward, tensors: [y!, x.grad!, w.grad!, b.grad!] }
+    }
+    const fused = run(true)
+    const separate = run(false)
+    expect(fused.forward.get('elementwise') ?? 0).toBe((separate.forward.get('elementwise') ?? 0) - 1)
+    for (let i = 0; i < fused.tensors.length; i++) expect(await fused.tensors[i]!.read()).toEqual(await separate.tensors[i]!.read())
   })
 })

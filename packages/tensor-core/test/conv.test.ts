@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { noGrad, ops, type Device, type Tensor } from '../src/index.js'
-import { compareBackends, cpuDevice, expectClose, gpuDevice, randomArray } from './helpers.js'
+import { BACKENDS, compareBackends, countDispatches, cpuDevice, expectClose, gpuDevice, randomArray } from './helpers.js'
 
 interface ConvCase {
   x: [number, number, number, number]
@@ -142,6 +142,25 @@ describe('conv2d', () => {
       ops.sum(ops.mul(y, d.tensor(randomArray(y.size, 9), y.shape))).backward()
       return [x.grad!, w.grad!, ...(b ? [b.grad!] : [])]
     }, { rtol: 1e-4, atol: 1e-5 })
+  })
+})
+
+describe.each(BACKENDS)('conv2d with a ReLU under autograd (%s)', (_name, makeDevice) => {
+  it.each([CASES[0]!, CASES[3]!, CASES[6]!])('runs the ReLU in the conv kernel and gives the gradients of conv then relu: %#', async (c) => {
+    const d = await makeDevice()
+    const run = (fused: boolean) => {
+      const { x, w, b } = convInputs(d, c, 21, true)
+      let y: Tensor | undefined
+      const forward = countDispatches(d, () => {
+        y = fused ? ops.conv2d(x, w, { bias: b, padding: c.padding, activation: 'relu' }) : ops.relu(ops.conv2d(x, w, { bias: b, padding: c.padding }))
+      })
+      ops.sum(ops.mul(y!, d.tensor(randomArray(y!.size, 22), y!.shape))).backward()
+      return { forward, tensors: [y!, x.grad!, w.grad!, ...(b ? [b.grad!] : [])] }
+    }
+    const fused = run(true)
+    const separate = run(false)
+    expect(fused.forward.get('elementwise') ?? 0).toBe((separate.forward.get('elementwise') ?? 0) - 1)
+    for (let i = 0; i < fused.tensors.length; i++) expect(await fused.tensors[i]!.read()).toEqual(await separate.tensors[i]!.read())
   })
 })
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { optim, type Device, type Tensor } from '../src/index.js'
 import { sumOfSquares } from '../src/ops/foreach.js'
-import { BACKENDS, expectClose, randomArray } from './helpers.js'
+import { BACKENDS, countDispatches, expectClose, randomArray } from './helpers.js'
 
 // Sizes that make several groups per dispatch kind (16 storage buffers: 15 gradients per
 // clipping dispatch, 4 parameters per AdamW dispatch), empty and one-element tensors, and
@@ -18,22 +18,6 @@ function gradTensors(device: Device, seed: number): { params: Tensor[]; grads: F
   return { params, grads }
 }
 
-/** Dispatches per kernel name while `fn` runs. */
-function countDispatches(device: Device, fn: () => void): Map<string, number> {
-  const backend = device.backend
-  const run = backend.run.bind(backend)
-  const counts = new Map<string, number>()
-  backend.run = (kernel, params, inputs, outputs) => {
-    counts.set(kernel.name, (counts.get(kernel.name) ?? 0) + 1)
-    run(kernel, params, inputs, outputs)
-  }
-  try {
-    fn()
-  } finally {
-    delete (backend as { run?: unknown }).run
-  }
-  return counts
-}
 
 describe.each(BACKENDS)('foreach kernels (%s)', (_name, make) => {
   it('sumOfSquares sums every element of every tensor', async () => {

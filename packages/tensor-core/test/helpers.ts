@@ -69,3 +69,20 @@ export async function compareBackends(
     expected[i]!.dispose()
   }
 }
+
+/** Dispatches per kernel name while `fn` runs. */
+export function countDispatches(device: Device, fn: () => void): Map<string, number> {
+  const backend = device.backend
+  const run = backend.run.bind(backend)
+  const counts = new Map<string, number>()
+  backend.run = (kernel, params, inputs, outputs) => {
+    counts.set(kernel.name, (counts.get(kernel.name) ?? 0) + 1)
+    run(kernel, params, inputs, outputs)
+  }
+  try {
+    fn()
+  } finally {
+    delete (backend as { run?: unknown }).run
+  }
+  return counts
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ops, ShapeError, tidy, type Tensor } from '../src/index.js'
-import { compareBackends, cpuDevice, gpuDevice, randomArray, randomInts } from './helpers.js'
+import { BACKENDS, compareBackends, countDispatches, cpuDevice, expectClose, gpuDevice, randomArray, randomInts } from './helpers.js'
 import { compareBackendGrads, gradcheck } from './gradcheck.js'
 
 describe('reduce of a rank-0 tensor', () => {
@@ -107,6 +107,41 @@ describe('reductions: WebGPU vs CPU', () => {
     const x = gpu.tensor(new Float32Array(6), [2, 3])
     expect(() => ops.sum(x, 2)).toThrow(ShapeError)
     expect(() => ops.argmax(x, -3)).toThrow(ShapeError)
+  })
+})
+
+describe.each(BACKENDS)('two runs of axes, the first leading, in one dispatch (%s)', (_name, makeDevice) => {
+  /** out[o][i] = combine of x[a][o][k][i] over a and k, in double precision. */
+  function reference(x: Float32Array, [pre, outer, n, inner]: number[], combine: (a: number, b: number) => number): number[] {
+    const out: number[] = []
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        let acc = NaN
+        for (let a = 0; a < pre; a++) for (let k = 0; k < n; k++) {
+          const v = x[((a * outer + o) * n + k) * inner + i]!
+          acc = Number.isNaN(acc) ? v : combine(acc, v)
+        }
+        out.push(acc)
+      }
+    return out
+  }
+
+  // A bias gradient's [0, 2, 3] with 20×20 and 5×7 pixels (row and column layouts), and [0, 2] of rank 4 (inner > 1).
+  it.each([
+    { shape: [3, 4, 20, 20], axes: [0, 2, 3], view: [3, 4, 400, 1] },
+    { shape: [5, 6, 5, 7], axes: [0, 2, 3], view: [5, 6, 35, 1] },
+    { shape: [2, 3, 4, 5], axes: [0, 2], view: [2, 3, 4, 5] },
+    { shape: [2, 3, 300], axes: [0, 1, 2], view: [1, 1, 1800, 1] },
+  ])('sum, max and min of $shape over $axes', async ({ shape, axes, view }) => {
+    const d = await makeDevice()
+    const data = randomArray(shape.reduce((a, b) => a * b, 1), 41, -3, 3)
+    const x = d.tensor(data, shape)
+    for (const [op, combine] of [['sum', (a: number, b: number) => a + b], ['max', Math.max], ['min', Math.min]] as const) {
+      let y: Tensor | undefined
+      const counts = countDispatches(d, () => (y = ops[op](x, axes)))
+      expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(1)
+      expectClose(await y!.read(), reference(data, view, combine), 1e-5, 1e-4)
+    }
   })
 })
 

@@ -3,10 +3,15 @@ import { groupsFor, type Kernel } from '../kernel.js'
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp'
 
-/** Reduction of the middle axis of an [outer, n, inner] view. */
+/**
+ * Reduction of axes 0 and 2 of a [pre, outer, n, inner] view: out[o][i] combines x[a][o][k][i]
+ * over a and k. `pre` > 1 (a second run of reduced axes in front, as the [0, 2, 3] of a
+ * convolution's bias gradient) only for sum, max and min; it is 1 for the other ops.
+ */
 export interface ReduceParams {
   op: ReduceOp
   dtype: DType
+  pre: number
   outer: number
   n: number
   inner: number
@@ -61,7 +66,9 @@ export const reduceKernel: Kernel<ReduceParams> = {
     const t = p.dtype === 'f16' ? 'f32' : p.dtype
     const outDtype = reduceOutDtype(p.op, p.dtype)
     const { init, step } = combine(p.op, t)
+    if (p.pre !== 1 && (isArg(p.op) || p.op === 'logsumexp')) throw new Error(`reduce: ${p.op} over two runs of axes is not supported`)
     const uniforms = [
+      { name: 'pre', type: 'u32' as const },
       { name: 'outer', type: 'u32' as const },
       { name: 'n', type: 'u32' as const },
       { name: 'inner', type: 'u32' as const },
@@ -77,13 +84,20 @@ export const reduceKernel: Kernel<ReduceParams> = {
   var acc = 0.0;
   for (var k = 0u; k < u.n; k++) { acc += exp(f32(x[base + k * u.inner]) - m); }
   out[o] = ${outDtype}(select(m + log(acc), neg_inf(), m == -3.4028234663852886e38));`
-          : `var acc = ${init};
+          : isArg(p.op)
+            ? `var acc = ${init};
   var best = 0u;
   for (var k = 0u; k < u.n; k++) {
     let v = ${t}(x[base + k * u.inner]);
-    ${isArg(p.op) ? `if (${p.op === 'argmax' ? 'v > acc' : 'v < acc'} || k == 0u) { acc = v; best = k; }` : `acc = ${step('acc', 'v')};`}
+    if (${p.op === 'argmax' ? 'v > acc' : 'v < acc'} || k == 0u) { acc = v; best = k; }
   }
   out[o] = ${finish('acc', 'best')};`
+            : `var acc = ${init};
+  let preStride = u.outer * u.n * u.inner;
+  for (var a = 0u; a < u.pre; a++) {
+    for (var k = 0u; k < u.n; k++) { acc = ${step('acc', `${t}(x[a * preStride + base + k * u.inner])`)}; }
+  }
+  out[o] = ${finish('acc', '0u')};`
       return {
         ...io,
         workgroupSize: COL_WG,
@@ -123,7 +137,10 @@ export const reduceKernel: Kernel<ReduceParams> = {
   for (var k = lidx; k < u.n; k += ${ROW_WG}u) { acc += exp(f32(x[base + k]) - m); }
   vals[lidx] = acc;`
         : `var acc = ${init};
-  for (var k = lidx; k < u.n; k += ${ROW_WG}u) { acc = ${step('acc', `${t}(x[base + k])`)}; }
+  for (var a = 0u; a < u.pre; a++) {
+    let row = (a * u.outer + wg) * u.n;
+    for (var k = lidx; k < u.n; k += ${ROW_WG}u) { acc = ${step('acc', `${t}(x[row + k])`)}; }
+  }
   vals[lidx] = acc;`
     const result = p.op === 'logsumexp' ? `${outDtype}(select(m + log(vals[0]), neg_inf(), m == -3.4028234663852886e38))` : finish('vals[0]', 'idxs[0]')
     return {
@@ -136,7 +153,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
   if (lidx == 0u) { out[wg] = ${result}; }`,
     }
   },
-  uniforms: (p) => [p.outer, p.n, p.inner],
+  uniforms: (p) => [p.pre, p.outer, p.n, p.inner],
   workgroups: (p) => (usesRowLayout(p) ? p.outer : groupsFor(p.outer * p.inner, COL_WG)),
   cpu(p, [x], [out]) {
     for (let o = 0; o < p.outer; o++) {
@@ -151,11 +168,13 @@ export const reduceKernel: Kernel<ReduceParams> = {
           out![o * p.inner + i] = m === -Infinity ? m : m + Math.log(acc)
           continue
         }
-        for (let k = 0; k < p.n; k++) {
-          const v = x![base + k * p.inner]!
-          if (p.op === 'sum') acc += v
-          else if ((p.op === 'max' || p.op === 'argmax') && (v > acc || k === 0)) [acc, best] = [v, k]
-          else if ((p.op === 'min' || p.op === 'argmin') && (v < acc || k === 0)) [acc, best] = [v, k]
+        for (let a = 0; a < p.pre; a++) {
+          for (let k = 0; k < p.n; k++) {
+            const v = x![a * p.outer * p.n * p.inner + base + k * p.inner]!
+            if (p.op === 'sum') acc += v
+            else if ((p.op === 'max' || p.op === 'argmax') && (v > acc || (a === 0 && k === 0))) [acc, best] = [v, k]
+            else if ((p.op === 'min' || p.op === 'argmin') && (v < acc || (a === 0 && k === 0))) [acc, best] = [v, k]
+          }
         }
         out![o * p.inner + i] = isArg(p.op) ? best : acc
       }

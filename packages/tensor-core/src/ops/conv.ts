@@ -8,7 +8,7 @@ import type { Tensor } from '../tensor.js'
 import { emptyTensor } from './creation.js'
 import { broadcastTo } from './elementwise.js'
 import { reshape } from './layout.js'
-import { ACTIVATIONS, matmul, runMatmul } from './matmul.js'
+import { ACTIVATIONS, beforeFusedActivation, fusesActivation, matmul, runMatmul } from './matmul.js'
 import { sum } from './reduce.js'
 
 export interface Conv2dOptions {
@@ -18,7 +18,7 @@ export interface Conv2dOptions {
   stride?: number | readonly [number, number]
   /** Zero padding on each side: one number or [h, w]. Default 0. */
   padding?: number | readonly [number, number]
-  /** Applied after the bias, fused into the kernel when no gradient is recorded. */
+  /** Applied after the bias, in the kernel when no gradient is recorded (ReLU always: see fusesActivation). */
   activation?: Activation
 }
 
@@ -85,7 +85,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
   if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new ShapeError(`conv2d bias must have shape [${cout}], got ${fmt(bias.shape)}`)
   const K = patchSize(g)
   const P = pixelCount(g)
-  const fused = activation !== 'none' && !(isGradEnabled() && (x.requiresGrad || weight.requiresGrad || !!bias?.requiresGrad))
+  const fused = fusesActivation(activation, isGradEnabled() && (x.requiresGrad || weight.requiresGrad || !!bias?.requiresGrad))
   const out = emptyTensor(x.device, [g.batch, cout, g.hout, g.wout], x.dtype)
   if (out.size > 0) {
     // Implicit GEMM: the matmul gathers patches of x itself (a pointwise conv reads x as B).
@@ -106,7 +106,8 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     runMatmul(x.device, params, weight.storage, x.storage, bias?.storage, out.storage)
   }
 
-  record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], (grad) => {
+  record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], (gradOut) => {
+    const grad = beforeFusedActivation(fused, out, gradOut)
     const g3 = reshape(grad, [g.batch, cout, P])
     const w2 = reshape(weight, [cout, K])
     const grads: (Tensor | null)[] = [null, null]
@@ -118,6 +119,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     }
     if (weight.requiresGrad) grads[1] = weightGradient(grad, x, g, weight.shape)
     if (bias) grads.push(bias.requiresGrad ? sum(grad, [0, 2, 3]) : null)
+    if (grad !== gradOut) grad.dispose()
     return grads
   })
   return activation !== 'none' && !fused ? ACTIVATIONS[activation](out) : out

@@ -194,7 +194,9 @@ export const square = (x: Tensor): Tensor => unary(FORMULAS.square, x, (x, _y, g
 export const reciprocal = (x: Tensor): Tensor => unary(FORMULAS.reciprocal, x, (_x, y, g) => neg(mul(g, mul(y, y))))
 export const sin = (x: Tensor): Tensor => unary(FORMULAS.sin, x, (x, _y, g) => mul(g, elementwise(FORMULAS.cos, [x])))
 export const cos = (x: Tensor): Tensor => unary(FORMULAS.cos, x, (x, _y, g) => neg(mul(g, elementwise(FORMULAS.sin, [x]))))
-export const relu = (x: Tensor): Tensor => unary(FORMULAS.relu, x, (x, _y, g) => elementwise(FORMULAS.reluBackward, [x, g]))
+/** ReLU's input gradient: g where x > 0. x may be ReLU's input or its output (the same test). */
+export const reluBackward = (x: Tensor, g: Tensor): Tensor => elementwise(FORMULAS.reluBackward, [x, g])
+export const relu = (x: Tensor): Tensor => unary(FORMULAS.relu, x, (x, _y, g) => reluBackward(x, g))
 export const sigmoid = (x: Tensor): Tensor => unary(FORMULAS.sigmoid, x, (_x, y, g) => elementwise(FORMULAS.sigmoidBackward, [y, g]))
 export const tanh = (x: Tensor): Tensor => unary(FORMULAS.tanh, x, (_x, y, g) => elementwise(FORMULAS.tanhBackward, [y, g]))
 export const quickGelu = (x: Tensor): Tensor => unary(FORMULAS.quickGelu, x, (x, _y, g) => elementwise(FORMULAS.quickGeluBackward, [x, g]))

@@ -6,7 +6,7 @@ import { canFoldBatch, type Activation, type MatmulParams } from '../kernels/mat
 import { broadcastShapes, fmt, shapesEqual, sizeOf } from '../shape.js'
 import type { Tensor } from '../tensor.js'
 import { emptyTensor } from './creation.js'
-import { broadcastTo, gelu, quickGelu, relu } from './elementwise.js'
+import { broadcastTo, gelu, quickGelu, relu, reluBackward } from './elementwise.js'
 import { sum, sumToShape } from './reduce.js'
 import { reshape } from './layout.js'
 import { selectMatmulVariant } from './matmul-select.js'
@@ -24,6 +24,19 @@ export interface MatmulOptions {
 
 /** Unfused activations, for when autograd must see them as their own ops. */
 export const ACTIVATIONS: Record<Exclude<Activation, 'none'>, (x: Tensor) => Tensor> = { relu, gelu: (x) => gelu(x), quickGelu }
+
+/**
+ * Whether a product applies its activation in its own kernel: always when no gradient is
+ * recorded; under autograd only ReLU, whose backward needs nothing but the product's output
+ * (g where y > 0), so the pre-activation is never stored and no separate dispatch runs.
+ */
+export const fusesActivation = (activation: Activation, recording: boolean): boolean => activation !== 'none' && (!recording || activation === 'relu')
+
+/**
+ * The gradient reaching a product's own output, from the gradient of what it returned: through
+ * the fused ReLU when one ran in its kernel (`fused`, under autograd), else unchanged.
+ */
+export const beforeFusedActivation = (fused: boolean, y: Tensor, g: Tensor): Tensor => (fused ? reluBackward(y, g) : g)
 
 /**
  * Runs the matmul variant chosen for this adapter; no shape checks, no autograd. A batch
@@ -52,7 +65,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
   const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))
   const batch = sizeOf(batchShape)
-  const fused = activation !== 'none' && !(isGradEnabled() && (a.requiresGrad || b.requiresGrad || !!bias?.requiresGrad))
+  const fused = fusesActivation(activation, isGradEnabled() && (a.requiresGrad || b.requiresGrad || !!bias?.requiresGrad))
   // Operands whose batch dims neither match the result's nor are all 1 are materialised.
   const [aa, bb] = [a, b].map((t) => {
     const tb = t.shape.slice(0, -2)
@@ -76,7 +89,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (aa !== a) aa.dispose()
   if (bb !== b) bb.dispose()
 
-  record(out, 'matmul', bias ? [a, b, bias] : [a, b], (g) => {
+  record(out, 'matmul', bias ? [a, b, bias] : [a, b], (gOut) => {
+    const g = beforeFusedActivation(fused, out, gOut)
     const grads: (Tensor | null)[] = [null, null]
     if (a.requiresGrad) {
       const gA = transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB })
@@ -87,13 +101,10 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       grads[1] = sumToShape(gB, b.shape)
     }
     if (bias) grads.push(bias.requiresGrad ? reshape(sum(reshape(g, [-1, n]), 0), [n]) : null)
+    if (g !== gOut) g.dispose()
     return grads
   })
-  if (activation !== 'none' && !fused) {
-    const y = ACTIVATIONS[activation](out)
-    return y
-  }
-  return out
+  return activation !== 'none' && !fused ? ACTIVATIONS[activation](out) : out
 }
 
 /** y = x·Wᵀ + b with W stored [out, in], as torch.nn.Linear. */

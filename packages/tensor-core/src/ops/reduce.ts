@@ -25,6 +25,8 @@ function keptShape(shape: Shape, axes: number[]): number[] {
 
 /**
  * One kernel launch per run of adjacent axes: [outer, n, inner] views need no data movement.
+ * Two runs of which the first starts at axis 0 (a convolution's bias gradient sums [0, 2, 3])
+ * take one launch for sum, max and min: the [pre, outer, n, inner] view reduces pre and n.
  * Returns the result with reduced dims kept as size 1.
  */
 function reduceRaw(x: Tensor, op: ReduceOp, axes: number[]): Tensor {
@@ -40,6 +42,21 @@ function reduceRaw(x: Tensor, op: ReduceOp, axes: number[]): Tensor {
   if (runs.length > 1 && op !== 'sum' && op !== 'max' && op !== 'min') {
     throw new Error(`${op} over non-adjacent axes is not supported; reduce them one at a time`)
   }
+  if (runs.length === 2 && runs[0]![0] === 0) {
+    const [lead, run] = runs as [number[], number[]]
+    const shape = x.shape
+    const params = {
+      op,
+      dtype: x.dtype,
+      pre: sizeOf(shape.slice(0, lead.length)),
+      outer: sizeOf(shape.slice(lead.length, run[0])),
+      n: sizeOf(shape.slice(run[0], run[run.length - 1]! + 1)),
+      inner: sizeOf(shape.slice(run[run.length - 1]! + 1)),
+    }
+    const out = emptyTensor(x.device, keptShape(shape, axes), reduceOutDtype(op, x.dtype))
+    if (out.size > 0) x.device.backend.run(reduceKernel, params, [x.storage], [out.storage])
+    return out
+  }
   let cur = x
   for (let r = runs.length - 1; r >= 0; r--) {
     const run = runs[r]!
@@ -48,7 +65,7 @@ function reduceRaw(x: Tensor, op: ReduceOp, axes: number[]): Tensor {
     const n = sizeOf(shape.slice(run[0], run[run.length - 1]! + 1))
     const inner = sizeOf(shape.slice(run[run.length - 1]! + 1))
     const out = emptyTensor(x.device, keptShape(shape, run), reduceOutDtype(op, x.dtype))
-    if (out.size > 0) x.device.backend.run(reduceKernel, { op, dtype: cur.dtype, outer, n, inner }, [cur.storage], [out.storage])
+    if (out.size > 0) x.device.backend.run(reduceKernel, { op, dtype: cur.dtype, pre: 1, outer, n, inner }, [cur.storage], [out.storage])
     if (cur !== x) cur.dispose()
     cur = out
   }
