@@ -75,6 +75,7 @@ def main():
     p.add_argument('--eval-every', type=int, default=1000)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--device', default='cpu', help="torch device, e.g. cuda: the same recipe on a GPU, for long runs and sweeps")
+    p.add_argument('--budget-s', type=float, help='size the run to this many seconds: --steps is then laid out from the speed of the first 100 steps (warmup, so no schedule jumps)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', help='write the eval curve here as JSON')
     a = p.parse_args()
@@ -95,6 +96,9 @@ def main():
     enc, dec = enc.to(dev), dec.to(dev)
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=1e-4)
+    calibration = 100 if a.budget_s else 0
+    if a.budget_s:
+        a.steps = max(a.steps, 10 * calibration)  # provisional, for the warmup length
     warmup = min(100, a.steps // 10)
 
     def lr_factor(s):
@@ -123,7 +127,15 @@ def main():
     if a.init:
         psnr, perplexity = evaluate()
         print(f'{a.init}: held-out PSNR {psnr:.2f} dB  perplexity {perplexity:.1f}', flush=True)
-    for step in range(a.steps):
+    step = 0
+    while step < a.steps:
+        if step == calibration and a.budget_s:
+            if dev.type == 'cuda':
+                torch.cuda.synchronize()
+            per_step = (time.time() - started) / calibration
+            a.steps = max(calibration + 1, int((a.budget_s - (time.time() - started)) / per_step * 0.9) + calibration)
+            a.eval_every = max(100, a.steps // 12 // 100 * 100)
+            print(f'{per_step * 1000:.1f} ms/step over the first {calibration} steps: {a.steps} steps in {a.budget_s:.0f} s, eval every {a.eval_every}', flush=True)
         tau = a.tau_start * (a.tau_end / a.tau_start) ** min(1, step / max(1, a.steps * a.tau_frac))
         x = mapped(train[torch.randint(0, len(train), (a.batch,), generator=generator, device=dev)])
         loss, recon, kl = recipe_loss(enc, dec, x, tau, a.kl_weight, generator, a.codes)
@@ -137,8 +149,9 @@ def main():
             curve.append({'step': step + 1, 'psnr': round(psnr, 2), 'perplexity': round(perplexity, 1)})
             ms = (time.time() - started) / (step + 1) * 1000
             print(f'step {step + 1}  recon {recon.item():.4f}  kl {kl.item():.3f}  tau {tau:.3f} | held-out PSNR {psnr:.2f} dB  perplexity {perplexity:.1f} ({perplexity / vocab:.0%})  {ms:.0f} ms/step', flush=True)
-    if a.out:
-        json.dump({'config': config, 'args': vars(a), 'curve': curve}, open(a.out, 'w'), indent=1)
+            if a.out:  # after every eval: a run stopped by a time limit keeps its curve
+                json.dump({'config': config, 'args': vars(a), 'curve': curve}, open(a.out, 'w'), indent=1)
+        step += 1
 
 
 if __name__ == '__main__':
