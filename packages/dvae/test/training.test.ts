@@ -72,6 +72,13 @@ describe('training', () => {
       expect(await longer.resume(dir)).toBe(true)
       expect(longer.recipeChanges).toEqual(['warmupSteps 0 → 1', 'tauSteps 8 → 12', 'steps 8 → 12'])
       release(longer)
+      // A new peak LR takes over from the one the optimizer saved (as the schedules do).
+      const slower = await trainer({ ...opts, lr: 5e-4 })
+      expect(await slower.resume(dir)).toBe(true)
+      expect(slower.recipeChanges).toEqual(['lr 0.002 → 0.0005'])
+      expect(slower.optimizer.lr).toBe(5e-4)
+      expect(slower.optimizer.currentLr()).toBeCloseTo(5e-4 * slower.optimizer.schedule!(4), 12)
+      release(slower)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -249,7 +249,8 @@ export class DvaeTrainer {
    * Restores a checkpoint written by `saveCheckpoint`; false when `dir` holds none. Resuming
    * with other options is allowed (a longer run, say) and takes effect from the checkpoint's
    * step: `recipeChanges` then lists what differs, e.g. "steps 1800 → 3200", which reshapes the
-   * LR and τ schedules mid-run (train-emoji.mjs prints it).
+   * LR and τ schedules mid-run, or "lr 0.004 → 0.002", the new peak LR (train-emoji.mjs prints
+   * it). Checkpoints older than the recipe record still report a changed LR.
    */
   async resume(dir: string): Promise<boolean> {
     const state = await loadTrainingCheckpoint<TrainerExtra>(dir, { model: this.model, optimizer: this.optimizer, device: this.model.device })
@@ -257,13 +258,18 @@ export class DvaeTrainer {
     this.step = state.step
     this.sampler.setState(state.extra.sampler)
     this.usage.setState(state.extra.codeUsage)
+    // The optimizer restored its saved base LR; the recipe given now governs, as for the schedules.
+    const savedLr = this.optimizer.lr
+    this.optimizer.lr = this.options.lr
     const saved = state.extra.recipe
     this.recipeChanges = saved
       ? Object.entries(this.options)
           .map(([key, value]) => [key, JSON.stringify(saved[key as keyof Resolved]), JSON.stringify(value)])
           .filter(([, was, now]) => was !== now)
           .map(([key, was, now]) => `${key} ${was} → ${now}`)
-      : []
+      : savedLr !== this.options.lr
+        ? [`lr ${savedLr} → ${this.options.lr}`]
+        : []
     return true
   }
 
