@@ -9,14 +9,16 @@
  * Dawn looks `setImmediate` up on the global object at every tick, so wrapping it paces the
  * loop: a chain of ticks runs as Dawn queues it for its first `SPIN_MS`, then one tick per
  * `PACE_MS` on a timer. A wait that ends within SPIN_MS is as fast as before; a longer one
- * ends at most ~PACE_MS later than it would have. emoji-32's training step on lavapipe (2
- * cores) went from ~630 to ~400-510 ms, and the process's CPU time per step from ~1,200 to
- * ~700-850 ms.
+ * ends at most ~PACE_MS later than it would have. emoji-32's dVAE training step on lavapipe
+ * (2 cores) went from 635 to 403 ms, and the process's CPU time per step from 1,206 to 701 ms
+ * (packages/dvae/bench/dawn-polling.mjs).
  *
  * Only native callbacks are paced, and only after they have re-queued themselves for
  * SPIN_MS: Dawn's callbacks are native functions, so a JavaScript callback, or a native one
  * queued once (`setImmediate(resolve)`), runs exactly as before. A paced callback is queued
- * on a timer, so `clearImmediate` cannot cancel it (Dawn never cancels its ticks).
+ * on a timer, so `clearImmediate` cannot cancel it (Dawn never cancels its ticks). The chain
+ * state is one for the process: a native callback queued from outside a tick while Dawn's
+ * chain runs restarts the spin window, which costs at most SPIN_MS of spinning.
  */
 
 export const SPIN_MS = 1
