@@ -104,6 +104,16 @@ if (args.resume && (await trainer.resume(checkpointDir))) {
 }
 console.log(`${device.kind} (${device.adapter.description ?? device.adapter.backend}); ${dvae.parameterCount()} parameters; ${train.length} train / ${heldOut.length} held-out images; ${JSON.stringify(dvae.config)}`)
 
+// Ctrl-C or a job's time limit (SIGINT / SIGTERM) stops at the next step boundary with a
+// checkpoint, so a rerun with --resume loses nothing; a second signal quits at once.
+const stop = new AbortController()
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (stop.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143)
+    console.log(`${sig}: stopping after this step (again to quit now)`)
+    stop.abort(sig)
+  })
+}
 const started = Date.now()
 const evals = []
 const last = await trainer.run({
@@ -119,7 +129,14 @@ const last = await trainer.run({
   checkpointEvery: Number(args['checkpoint-every']),
   // Matmul variants are timed per shape after the first step on GPU adapters (persisted per adapter).
   autotune: device.kind === 'webgpu',
+  signal: stop.signal,
 })
+if (stop.signal.aborted && trainer.step < steps) {
+  console.log(`stopped at step ${trainer.step}: checkpoint in ${checkpointDir}; continue with the same arguments and --resume (--steps ${trainer.step} --resume writes the model as it is)`)
+  trainer.dispose()
+  device.destroy()
+  process.exit(stop.signal.reason === 'SIGINT' ? 130 : 143)
+}
 
 await saveDvae(dvae, args.out, {
   data: {

@@ -84,6 +84,34 @@ describe('training', () => {
     }
   })
 
+  it('an aborted run stops at the next step boundary with a checkpoint there, skipping the final evaluation', async () => {
+    const opts: TrainOptions = { steps: 8, batchSize: 4 }
+    const dir = await mkdtemp(join(tmpdir(), 'dvae-stop-'))
+    try {
+      const stopped = await trainer(opts)
+      const controller = new AbortController()
+      const evals: number[] = []
+      const result = await stopped.run({
+        onStep: (m) => m.step === 2 && controller.abort(), // the third step
+        onEval: (m) => evals.push(m.step),
+        evalSet: data,
+        evalEvery: 100,
+        checkpointDir: dir,
+        signal: controller.signal,
+      })
+      expect(stopped.step).toBe(3)
+      expect(result).toBeNull()
+      expect(evals).toEqual([])
+      release(stopped)
+      const resumed = await trainer(opts)
+      expect(await resumed.resume(dir)).toBe(true)
+      expect(resumed.step).toBe(3)
+      release(resumed)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('straight-through codes are the hard one-hot forward and carry softmax(logits/τ) gradients back', async () => {
     const device = await Device.create({ backend: 'cpu', seed: 3 })
     const logitValues = Array.from({ length: 2 * 5 }, (_, i) => Math.sin(i * 1.7) * 3)

@@ -77,6 +77,12 @@ export interface RunOptions {
   checkpointDir?: string
   checkpointEvery?: number
   /**
+   * Stops the run at the next step boundary once aborted (Ctrl-C, a job's time limit): the step
+   * in flight finishes, a checkpoint is written to `checkpointDir`, and `run` returns without
+   * the final evaluation, so no trained step is lost and `resume` continues from there.
+   */
+  signal?: AbortSignal
+  /**
    * After the first step, time the matmul variants for the shapes it ran (GPU adapters; the
    * winners persist per adapter, so later runs skip it). Worth it for long runs: on lavapipe
    * tuning the emoji-32 model's ~50 shape classes takes minutes. Default false.
@@ -205,7 +211,7 @@ export class DvaeTrainer {
   /**
    * Trains until step `until` (default: the planned steps), calling `onStep` after every
    * step, evaluating on `evalSet` every `evalEvery` steps and on all of it at the end, and checkpointing
-   * to `checkpointDir` every `checkpointEvery` steps and at the end.
+   * to `checkpointDir` every `checkpointEvery` steps and at the end (or when `signal` stops it early).
    */
   async run(opts: RunOptions = {}): Promise<EvalMetrics | null> {
     const until = opts.until ?? this.options.steps
@@ -219,6 +225,11 @@ export class DvaeTrainer {
     }
     let tuned = !opts.autotune
     while (this.step < until) {
+      if (opts.signal) await nextTask() // on the CPU backend a step never yields: let the abort (a signal handler, a click) run
+      if (opts.signal?.aborted) {
+        if (opts.checkpointDir) await this.saveCheckpoint(opts.checkpointDir)
+        return last
+      }
       // Not `onStep?.(await this.trainStep())`: without onStep that skips the step (and loops forever).
       const metrics = await this.trainStep()
       opts.onStep?.(metrics)
@@ -312,3 +323,7 @@ export async function evaluateReconstruction(
   }
 }
 
+/** Resolves after the tasks already queued (timers, signal handlers, UI events) have run. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)))
+}
