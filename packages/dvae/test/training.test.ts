@@ -84,6 +84,39 @@ describe('training', () => {
     }
   })
 
+  it.each(['cpu', 'webgpu'] as const)('on %s, run with a step in flight gives the values of steps run one at a time', async (backend) => {
+    const opts: TrainOptions = { steps: 7, batchSize: 4, lr: 2e-3, klWeight: 2 }
+    const make = async () => new DvaeTrainer(new DiscreteVAE(await Device.create({ backend, seed: 1 }), CONFIG, { seed: 1 }), data, opts)
+    const oneAtATime = await make()
+    const expected: number[] = []
+    for (let i = 0; i < 7; i++) expected.push((await oneAtATime.trainStep()).loss)
+    const expectedWeights = await oneAtATime.model.parameters()[0]!.read()
+    release(oneAtATime)
+
+    const dir = await mkdtemp(join(tmpdir(), 'dvae-inflight-'))
+    try {
+      const pipelined = await make()
+      const losses: number[] = []
+      const steps: number[] = []
+      const recorded: number[] = []
+      const onStep = (m: StepMetrics) => {
+        losses.push(m.loss)
+        steps.push(m.step)
+        recorded.push(pipelined.step)
+      }
+      // A checkpoint at step 3 and an evaluation at step 5 each need the state after their step.
+      await pipelined.run({ onStep, checkpointDir: dir, checkpointEvery: 3, evalSet: data, evalEvery: 5, evalCount: 4 })
+      expect(steps).toEqual([0, 1, 2, 3, 4, 5, 6])
+      // Steps recorded when each step's metrics arrived: one more, except at the checkpoints (3, 6), the evaluation (5) and the end.
+      expect(recorded).toEqual([2, 3, 3, 5, 5, 6, 7])
+      expect(losses).toEqual(expected)
+      expect(Array.from(await pipelined.model.parameters()[0]!.read())).toEqual(Array.from(expectedWeights))
+      release(pipelined)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('an aborted run stops at the next step boundary with a checkpoint there, skipping the final evaluation', async () => {
     const opts: TrainOptions = { steps: 8, batchSize: 4 }
     const dir = await mkdtemp(join(tmpdir(), 'dvae-stop-'))
@@ -92,20 +125,20 @@ describe('training', () => {
       const controller = new AbortController()
       const evals: number[] = []
       const result = await stopped.run({
-        onStep: (m) => m.step === 2 && controller.abort(), // the third step
+        onStep: (m) => m.step === 2 && controller.abort(), // the third step; the fourth is in flight by then
         onEval: (m) => evals.push(m.step),
         evalSet: data,
         evalEvery: 100,
         checkpointDir: dir,
         signal: controller.signal,
       })
-      expect(stopped.step).toBe(3)
+      expect(stopped.step).toBe(4)
       expect(result).toBeNull()
       expect(evals).toEqual([])
       release(stopped)
       const resumed = await trainer(opts)
       expect(await resumed.resume(dir)).toBe(true)
-      expect(resumed.step).toBe(3)
+      expect(resumed.step).toBe(4)
       release(resumed)
     } finally {
       await rm(dir, { recursive: true, force: true })

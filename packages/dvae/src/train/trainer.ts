@@ -1,5 +1,5 @@
 import { EpochSampler, gatherBatch, type ImageCaptionDataset, type SamplerState } from '@tessera/datasets'
-import { loadTrainingCheckpoint, ops, optim, saveTrainingCheckpoint, tidy } from '@tessera/tensor-core'
+import { loadTrainingCheckpoint, ops, optim, saveTrainingCheckpoint, tidy, type Tensor } from '@tessera/tensor-core'
 import { DvaeConfigError, DvaeTrainingError } from '../errors.js'
 import type { DiscreteVAE } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
@@ -99,6 +99,17 @@ interface TrainerExtra {
   recipe?: Resolved
 }
 
+/** A step whose work is recorded and whose metrics are being read back (see `DvaeTrainer.run`). */
+interface RecordedStep {
+  step: number
+  tau: number
+  klWeight: number
+  lr: number
+  started: number
+  tensors: Tensor[]
+  values: Promise<[number, number, number, ArrayLike<number>]>
+}
+
 type Resolved = Required<Omit<TrainOptions, 'gradClip'>> & { gradClip: number | null }
 
 function resolve(opts: TrainOptions): Resolved {
@@ -170,6 +181,15 @@ export class DvaeTrainer {
 
   /** One optimisation step on the next batch. */
   async trainStep(): Promise<StepMetrics> {
+    return this.finishStep(this.recordStep())
+  }
+
+  /**
+   * Records a step's work (forward, backward, clipping, AdamW) and starts reading its metrics
+   * back, without waiting for them; all host state (step, data position, schedules) advances
+   * here, so the next step can be recorded while the adapter still runs this one.
+   */
+  private recordStep(): RecordedStep {
     const started = performance.now()
     const { model } = this
     const device = model.device
@@ -178,7 +198,7 @@ export class DvaeTrainer {
     const klWeight = this.beta(step)
     const lr = this.optimizer.currentLr()
     const batch = gatherBatch(this.data, this.sampler.next())
-    const [lossT, reconT, klT, tokensT] = tidy(() => {
+    const tensors = tidy(() => {
       const target = mapPixels(device.tensor(batch.images, batch.shape))
       const { loss, recon, kl, logits } = dvaeObjective(model, target, { tau, klWeight, codes: this.options.codes, loss: this.options.loss })
       loss.backward()
@@ -187,13 +207,26 @@ export class DvaeTrainer {
       this.optimizer.zeroGrad()
       return [loss, recon, kl, ops.argmax(logits, -1)]
     })
-    const [loss, recon, kl, tokens] = await Promise.all([lossT.item(), reconT.item(), klT.item(), tokensT.read()])
-    for (const t of [lossT, reconT, klT, tokensT]) t.dispose()
+    const [lossT, reconT, klT, tokensT] = tensors
+    const values = Promise.all([lossT!.item(), reconT!.item(), klT!.item(), tokensT!.read()])
+    this.step++
+    return { step, tau, klWeight, lr, started, tensors, values }
+  }
+
+  /** Waits for a recorded step's metrics; checks the loss and records code usage. */
+  private async finishStep(recorded: RecordedStep): Promise<StepMetrics> {
+    const { step, tau, klWeight, lr, started } = recorded
+    let values: Awaited<RecordedStep['values']>
+    try {
+      values = await recorded.values
+    } finally {
+      for (const t of recorded.tensors) t.dispose()
+    }
+    const [loss, recon, kl, tokens] = values
     if (!Number.isFinite(loss)) {
       throw new DvaeTrainingError(`loss became ${loss} at step ${step} (recon ${recon}, kl ${kl}): lower the learning rate or clip gradients (gradClip), then resume from the last checkpoint`)
     }
     this.usage.record(step, tokens)
-    this.step++
     return {
       step,
       loss,
@@ -202,7 +235,7 @@ export class DvaeTrainer {
       tau,
       klWeight,
       lr,
-      perplexity: codebookPerplexity(tokens, model.config.vocabSize),
+      perplexity: codebookPerplexity(tokens, this.model.config.vocabSize),
       deadCodes: this.usage.deadCodes(step),
       ms: performance.now() - started,
     }
@@ -212,11 +245,17 @@ export class DvaeTrainer {
    * Trains until step `until` (default: the planned steps), calling `onStep` after every
    * step, evaluating on `evalSet` every `evalEvery` steps and on all of it at the end, and checkpointing
    * to `checkpointDir` every `checkpointEvery` steps and at the end (or when `signal` stops it early).
+   *
+   * One step is kept in flight: the host records step s+1 while the adapter still runs step s
+   * (on a GPU the host's recording and the GPU's work then overlap instead of taking turns),
+   * except before a step whose results must be complete first: an evaluation, a checkpoint,
+   * autotuning, the end. The values are those of running the steps one at a time.
    */
   async run(opts: RunOptions = {}): Promise<EvalMetrics | null> {
     const until = opts.until ?? this.options.steps
     const evalEvery = opts.evalEvery ?? 0
-    const checkpointEvery = opts.checkpointEvery ?? 0
+    const checkpointEvery = opts.checkpointDir ? (opts.checkpointEvery ?? 0) : 0
+    const isBoundary = (s: number) => s >= until || (evalEvery > 0 && s % evalEvery === 0) || (checkpointEvery > 0 && s % checkpointEvery === 0)
     let last: EvalMetrics | null = null
     const evaluate = async (count?: number) => {
       if (!opts.evalSet) return
@@ -224,22 +263,38 @@ export class DvaeTrainer {
       opts.onEval?.(last)
     }
     let tuned = !opts.autotune
-    while (this.step < until) {
+    let inFlight: RecordedStep | null = null
+    for (;;) {
       if (opts.signal) await nextTask() // on the CPU backend a step never yields: let the abort (a signal handler, a click) run
-      if (opts.signal?.aborted) {
+      const stopping = opts.signal?.aborted === true
+      const recordNext: boolean = !stopping && this.step < until && (inFlight === null || (tuned && !isBoundary(this.step)))
+      const next: RecordedStep | null = recordNext ? this.recordStep() : null
+      if (inFlight) {
+        let metrics: StepMetrics
+        try {
+          metrics = await this.finishStep(inFlight)
+        } catch (err) {
+          if (next) await this.finishStep(next).catch(() => {}) // frees its tensors; the run is over
+          throw err
+        }
+        // Not `onStep?.(await …)` on one line: without onStep that skipped the step.
+        opts.onStep?.(metrics)
+        if (!tuned) {
+          // The first step ran every matmul shape of the model once: time the variants for those.
+          await ops.autotuneSeenMatmuls(this.model.device)
+          tuned = true
+        }
+      }
+      inFlight = next
+      if (inFlight) continue
+      // Nothing in flight: the state is that after step `this.step`.
+      if (stopping) {
         if (opts.checkpointDir) await this.saveCheckpoint(opts.checkpointDir)
         return last
       }
-      // Not `onStep?.(await this.trainStep())`: without onStep that skips the step (and loops forever).
-      const metrics = await this.trainStep()
-      opts.onStep?.(metrics)
-      if (!tuned) {
-        // The first step ran every matmul shape of the model once: time the variants for those.
-        await ops.autotuneSeenMatmuls(this.model.device)
-        tuned = true
-      }
-      if (evalEvery > 0 && this.step % evalEvery === 0 && this.step < until) await evaluate(opts.evalCount)
-      if (opts.checkpointDir && checkpointEvery > 0 && this.step % checkpointEvery === 0) await this.saveCheckpoint(opts.checkpointDir)
+      if (this.step >= until) break
+      if (evalEvery > 0 && this.step % evalEvery === 0) await evaluate(opts.evalCount)
+      if (checkpointEvery > 0 && this.step % checkpointEvery === 0) await this.saveCheckpoint(opts.checkpointDir!)
     }
     await evaluate()
     if (opts.checkpointDir) await this.saveCheckpoint(opts.checkpointDir)
