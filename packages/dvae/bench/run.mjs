@@ -104,7 +104,7 @@ const fmt = (v) => (v === undefined ? 'n/a' : v.toFixed(2))
 const md = [
   `# dVAE throughput: encode+decode and training steps (${report.date})`,
   '',
-  `Best of ${ITERATIONS} after a warm-up; images/s; ${machine.cpus} cores (${machine.cpuModel}), load average at the end ${machine.loadAverageAtEnd.join(' ')}. PyTorch runs the same layout on the CPU with 2 threads.`,
+  `Best of ${ITERATIONS} after a warm-up (training: each iteration a \`run\` of ${STEPS_PER_RUN} steps, so a step records while the one before runs; PyTorch: one step); images/s; ${machine.cpus} cores (${machine.cpuModel}), load average at the end ${machine.loadAverageAtEnd.join(' ')}. PyTorch runs the same layout on the CPU with 2 threads.`,
   '',
   '| case | work | batch | image | tokens | Tessera WebGPU | Tessera CPU backend | PyTorch CPU | WebGPU / PyTorch | CPU backend / PyTorch |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
