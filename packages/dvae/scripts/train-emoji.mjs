@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'models/emoji-32' },
     checkpoints: { type: 'string' },
     resume: { type: 'boolean', default: false },
+    export: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'webgpu' },
     seed: { type: 'string', default: '0' },
     lr: { type: 'string', default: '2e-3' },
@@ -42,7 +43,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|tiny|mid|openai] [--config JSON] [--init MODEL_DIR (its weights and config)]
-  [--data emoji|shapes|packed:DIR|folder:DIR] [--out DIR] [--checkpoints DIR] [--resume] [--backend webgpu|cpu] [--seed N]
+  [--data emoji|shapes|packed:DIR|folder:DIR] [--out DIR] [--checkpoints DIR] [--resume [--export]] [--backend webgpu|cpu] [--seed N]
   [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--codes gumbel|straight-through] [--tau-start X] [--tau-end X] [--tau-steps N (default: steps)] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
   process.exit(0)
 }
@@ -98,25 +99,37 @@ const recipe = {
   dataSeed: seed,
 }
 const trainer = new DvaeTrainer(dvae, train, recipe)
-if (args.resume && (await trainer.resume(checkpointDir))) {
+const resumed = args.resume && (await trainer.resume(checkpointDir))
+if (resumed) {
   console.log(`resumed from ${checkpointDir} at step ${trainer.step}`)
   if (trainer.recipeChanges.length) console.log(`recipe changed since the checkpoint (schedules follow the new one from here): ${trainer.recipeChanges.join(', ')}`)
 }
+// --export writes the checkpoint's model as it is (evaluated, with its manifest) and trains no step:
+// for a run stopped early, e.g. by a GPU lease's time limit.
+if (args.export && !resumed) throw new Error(`--export writes a checkpoint's model: give --resume and a checkpoint in ${checkpointDir}`)
 console.log(`${device.kind} (${device.adapter.description ?? device.adapter.backend}); ${dvae.parameterCount()} parameters; ${train.length} train / ${heldOut.length} held-out images; ${JSON.stringify(dvae.config)}`)
 
 // Ctrl-C or a job's time limit (SIGINT / SIGTERM) stops at the next step boundary with a
-// checkpoint, so a rerun with --resume loses nothing; a second signal quits at once.
+// checkpoint, so a rerun with --resume loses nothing; a second signal quits at once. Copies of
+// the first that arrive within a second are the same request: GNU timeout signals the command
+// and then its whole process group, and a terminal's Ctrl-C reaches wrappers that forward it.
 const stop = new AbortController()
+let stopAsked = 0
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    if (stop.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143)
+    if (stop.signal.aborted) {
+      if (performance.now() - stopAsked > 1000) process.exit(sig === 'SIGINT' ? 130 : 143)
+      return
+    }
     console.log(`${sig}: stopping after this step (again to quit now)`)
+    stopAsked = performance.now()
     stop.abort(sig)
   })
 }
 const started = Date.now()
 const evals = []
 const last = await trainer.run({
+  until: args.export ? trainer.step : steps,
   onStep: stepLogger({ every: Number(args['log-every']) }),
   onEval: (m) => {
     evals.push(m)
@@ -132,7 +145,7 @@ const last = await trainer.run({
   signal: stop.signal,
 })
 if (stop.signal.aborted && trainer.step < steps) {
-  console.log(`stopped at step ${trainer.step}: checkpoint in ${checkpointDir}; continue with the same arguments and --resume (--steps ${trainer.step} --resume writes the model as it is)`)
+  console.log(`stopped at step ${trainer.step}: checkpoint in ${checkpointDir}; continue with the same arguments and --resume (add --export to write the model as it is)`)
   trainer.dispose()
   device.destroy()
   process.exit(stop.signal.reason === 'SIGINT' ? 130 : 143)
@@ -149,7 +162,7 @@ await saveDvae(dvae, args.out, {
   command: `node scripts/train-emoji.mjs ${process.argv.slice(2).join(' ')}`,
   ...(init && { initialisedFrom: { dir: args.init, ...init.manifest } }),
   trainedSteps: trainer.step,
-  wallSeconds: Math.round((Date.now() - started) / 1000),
+  ...(!args.export && { wallSeconds: Math.round((Date.now() - started) / 1000) }), // an export trained nothing
   metrics: last && { heldOutPsnrDb: Number(last.psnr.toFixed(2)), heldOutPerplexity: Number(last.perplexity.toFixed(1)), vocabSize: dvae.config.vocabSize, heldOutImages: last.images },
   evalHistory: evals.map((m) => ({ step: m.step, psnr: Number(m.psnr.toFixed(2)), perplexity: Number(m.perplexity.toFixed(1)) })),
 })
