@@ -37,10 +37,11 @@ export interface WebGpuOptions {
   powerPreference?: GPUPowerPreference
   /** Dispatches recorded before a submit is forced. */
   dispatchesPerSubmit?: number
-  /** Bytes the buffer pool may park for reuse. */
-  maxPooledBytes?: number
-  /** Bytes of scratch textures (packed matmul operands) the texture pool may park for reuse. */
-  maxPooledTextureBytes?: number
+  /**
+   * Submits a released buffer or scratch texture stays parked for reuse without being reused
+   * before it is destroyed (default 64: several training steps).
+   */
+  poolIdleSubmits?: number
 }
 
 /** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
@@ -104,9 +105,9 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(
       device,
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      opts.maxPooledBytes ?? 1 << 30,
+      opts.poolIdleSubmits ?? 64,
     )
-    this.textures = new TexturePool(device, opts.maxPooledTextureBytes ?? 1 << 28)
+    this.textures = new TexturePool(device, opts.poolIdleSubmits ?? 64)
     this.maxTextureDimension2D = device.limits.maxTextureDimension2D
     // Capped: foreach kernels generate a switch case per bound tensor, and some drivers report
     // limits in the thousands.
@@ -155,12 +156,12 @@ export class WebGpuBackend implements Backend {
     this.checkAlive()
     // Buffers are whole 4-byte words (f16 pairs share one) and never zero-sized.
     const bytes = Math.max(16, Math.ceil((size * byteSize(dtype)) / 4) * 4)
-    return new GpuStorage(dtype, size, this.pool.acquire(bytes))
+    return new GpuStorage(dtype, size, this.pool.acquireBuffer(bytes))
   }
 
   allocTexture(width: number, height: number): GpuTextureStorage {
     this.checkAlive()
-    return new GpuTextureStorage(this.textures.acquire(width, height, this.maxTextureDimension2D))
+    return new GpuTextureStorage(this.textures.acquireTexture(width, height, this.maxTextureDimension2D))
   }
 
   write(storage: Storage, data: HostArray): void {
@@ -255,7 +256,7 @@ export class WebGpuBackend implements Backend {
 
   memory(): MemoryInfo {
     const p = this.pool
-    return { inUseBytes: p.inUseBytes, pooledBytes: p.pooledBytes, pendingBytes: p.pendingBytes, storages: p.storages }
+    return { inUseBytes: p.inUseBytes, pooledBytes: p.pooledBytes, pendingBytes: p.pendingBytes, storages: p.inUse }
   }
 
   /**
