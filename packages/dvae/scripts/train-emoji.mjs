@@ -114,11 +114,12 @@ console.log(`${device.kind} (${device.adapter.description ?? device.adapter.back
 // the first that arrive within a second are the same request: GNU timeout signals the command
 // and then its whole process group, and a terminal's Ctrl-C reaches wrappers that forward it.
 const stop = new AbortController()
+const exitCode = (sig) => (sig === 'SIGINT' ? 130 : 143) // 128 + the signal's number, as shells report
 let stopAsked = 0
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     if (stop.signal.aborted) {
-      if (performance.now() - stopAsked > 1000) process.exit(sig === 'SIGINT' ? 130 : 143)
+      if (performance.now() - stopAsked > 1000) process.exit(exitCode(sig))
       return
     }
     console.log(`${sig}: stopping after this step (again to quit now)`)
@@ -148,7 +149,7 @@ if (stop.signal.aborted && trainer.step < steps) {
   console.log(`stopped at step ${trainer.step}: checkpoint in ${checkpointDir}; continue with the same arguments and --resume (add --export to write the model as it is)`)
   trainer.dispose()
   device.destroy()
-  process.exit(stop.signal.reason === 'SIGINT' ? 130 : 143)
+  process.exit(exitCode(stop.signal.reason))
 }
 
 await saveDvae(dvae, args.out, {

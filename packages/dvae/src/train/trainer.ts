@@ -255,7 +255,9 @@ export class DvaeTrainer {
     const until = opts.until ?? this.options.steps
     const evalEvery = opts.evalEvery ?? 0
     const checkpointEvery = opts.checkpointDir ? (opts.checkpointEvery ?? 0) : 0
-    const isBoundary = (s: number) => s >= until || (evalEvery > 0 && s % evalEvery === 0) || (checkpointEvery > 0 && s % checkpointEvery === 0)
+    const evalDue = (s: number) => evalEvery > 0 && s % evalEvery === 0
+    const checkpointDue = (s: number) => checkpointEvery > 0 && s % checkpointEvery === 0
+    const isBoundary = (s: number) => s >= until || evalDue(s) || checkpointDue(s)
     let last: EvalMetrics | null = null
     const evaluate = async (count?: number) => {
       if (!opts.evalSet) return
@@ -293,8 +295,8 @@ export class DvaeTrainer {
         return last
       }
       if (this.step >= until) break
-      if (evalEvery > 0 && this.step % evalEvery === 0) await evaluate(opts.evalCount)
-      if (checkpointEvery > 0 && this.step % checkpointEvery === 0) await this.saveCheckpoint(opts.checkpointDir!)
+      if (evalDue(this.step)) await evaluate(opts.evalCount)
+      if (checkpointDue(this.step)) await this.saveCheckpoint(opts.checkpointDir!)
     }
     await evaluate()
     if (opts.checkpointDir) await this.saveCheckpoint(opts.checkpointDir)

@@ -102,12 +102,9 @@ export class WebGpuBackend implements Backend {
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment
     this.maxWorkgroupsPerDim = device.limits.maxComputeWorkgroupsPerDimension
     this.dispatchesPerSubmit = opts.dispatchesPerSubmit ?? 64
-    this.pool = new BufferPool(
-      device,
-      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      opts.poolIdleSubmits ?? 64,
-    )
-    this.textures = new TexturePool(device, opts.poolIdleSubmits ?? 64)
+    const idleSubmits = opts.poolIdleSubmits ?? 64
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, idleSubmits)
+    this.textures = new TexturePool(device, idleSubmits)
     this.maxTextureDimension2D = device.limits.maxTextureDimension2D
     // Capped: foreach kernels generate a switch case per bound tensor, and some drivers report
     // limits in the thousands.
