@@ -115,6 +115,10 @@ describe('matmul variant selection', () => {
     expect(defaultMatmulVariant(d.backend, p).name).toBe('tiled.64x64')
     const big = { ...p, m: 128, n: 128, k: 128 }
     expect(defaultMatmulVariant(d.backend, big).name).toBe(d.adapter.software ? 'texture.8x16' : 'tiled.64x64')
+    // A batch folded into columns past the largest texture packs into a buffer instead (a 64×64 tile wastes most of a small m).
+    const tall = { ...p, batch: 288, m: 4, n: 1024, k: 36, aBatchStride: 0, bBatchStride: 36 * 1024, foldBatch: true }
+    expect(MATMUL_VARIANTS['texture.8x16'].fits(d.backend, tall)).toBe(false)
+    expect(defaultMatmulVariant(d.backend, tall).name).toBe(d.adapter.software ? 'vec4.8x16' : 'tiled.64x64')
     const [tuning] = await autotuneMatmul(d, [p], { runs: 1, persist: false })
     const fastest = Object.entries(tuning!.ms).sort((x, y) => x[1] - y[1])[0]![0]
     expect(tuning!.winner).toBe(fastest)

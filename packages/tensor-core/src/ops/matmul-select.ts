@@ -79,7 +79,7 @@ export function defaultMatmulVariant(backend: Backend, p: MatmulParams): MatmulV
   // Every variant runs `matmulCpu` on the CPU backend; packing B there would only copy it twice.
   if (backend.adapter.backend !== 'cpu' && backend.adapter.software && p.batch * p.m * p.n * p.k >= PACKED_MIN_MACS) {
     const texture = MATMUL_VARIANTS['texture.8x16']
-    if (texture.fits(backend, p)) return texture
+    return texture.fits(backend, p) ? texture : MATMUL_VARIANTS['vec4.8x16']
   }
   return MATMUL_VARIANTS['tiled.64x64']
 }
