@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes a PNG grid of held-out emoji: originals in the upper row of each pair, their
-// reconstructions (encode → tokens → decode) below. Run after `pnpm build`:
+// reconstructions (encode → tokens → decode) below; --search encodes with searched tokens.
+// Run after `pnpm build`:
 //   node scripts/recon-grid.mjs --model models/emoji-32 --out models/emoji-32/recon-grid.png
 import { parseArgs } from 'node:util'
 import { writeFile } from 'node:fs/promises'
@@ -17,6 +18,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '2' },
     scale: { type: 'string', default: '3' },
     backend: { type: 'string', default: 'cpu' },
+    search: { type: 'boolean', default: false },
   },
 })
 const columns = Number(args.columns)
@@ -30,7 +32,7 @@ const heldOut = await loadEmojiDataset({ imageSize: size, split: 'heldout' })
 const count = columns * pairs
 const indices = Array.from({ length: count }, (_, i) => Math.floor((i * heldOut.length) / count))
 const batch = gatherBatch(heldOut, indices)
-const recon = tidy(() => model.decode(model.encode(device.tensor(batch.images, batch.shape))))
+const recon = tidy(() => model.decode(model.encode(device.tensor(batch.images, batch.shape), { search: args.search })))
 const reconstructed = await recon.read()
 recon.dispose()
 
@@ -57,6 +59,6 @@ for (let i = 0; i < count; i++) {
   paste(reconstructed, i, col, 2 * band + 1)
 }
 await writeFile(args.out, await encodePng(planesToRgba({ channels: 3, height, width, data: canvas })))
-console.log(`wrote ${args.out}: ${count} held-out emoji, PSNR of these ${psnr(reconstructed, batch.images).toFixed(2)} dB`)
+console.log(`wrote ${args.out}: ${count} held-out emoji${args.search ? ', searched tokens' : ''}, PSNR of these ${psnr(reconstructed, batch.images).toFixed(2)} dB`)
 model.dispose()
 device.destroy()

@@ -4,6 +4,16 @@ import { DvaeInputError } from './errors.js'
 import { Decoder } from './model/decoder.js'
 import { Encoder } from './model/encoder.js'
 import { mapPixels, unmapPixels } from './pixels.js'
+import { searchTokens, type TokenSearchOptions } from './token-search.js'
+
+export interface EncodeOptions {
+  /**
+   * Choose tokens by searching the decoder's reconstructions instead of taking the encoder's
+   * argmax (`true` for the defaults): slower by the decodes it runs, closer to the image. See
+   * searchTokens.
+   */
+  search?: boolean | TokenSearchOptions
+}
 
 export interface CreateOptions {
   /** Seed of the host generator that initialises the weights (default 0). */
@@ -45,9 +55,16 @@ export class DiscreteVAE extends nn.Module {
     return noGrad(() => tidy(() => this.encoder.forward(mapPixels(images))))
   }
 
-  /** Images in [0, 1] → tokens (argmax code per position), i32 [N, H/f, W/f]. */
-  encode(images: Tensor): Tensor {
-    return tidy(() => ops.argmax(this.logits(images), 1))
+  /**
+   * Images in [0, 1] → tokens, i32 [N, H/f, W/f]: the argmax code per position, or with
+   * `search` the codes whose decoded image is closest to the input (never further than the argmax's).
+   */
+  encode(images: Tensor, opts: EncodeOptions = {}): Tensor {
+    const search = opts.search === true ? {} : opts.search
+    return tidy(() => {
+      const logits = this.logits(images)
+      return search ? searchTokens(images, logits, (tokens) => this.decode(tokens), search) : ops.argmax(logits, 1)
+    })
   }
 
   /** Tokens, i32 [N, h, w] → the decoder's raw output [N, 2·C, H, W] (logit-Laplace μ then log b). */

@@ -1,7 +1,7 @@
 import { EpochSampler, gatherBatch, type ImageCaptionDataset, type SamplerState } from '@tessera/datasets'
 import { loadTrainingCheckpoint, ops, optim, saveTrainingCheckpoint, tidy, type Tensor } from '@tessera/tensor-core'
 import { DvaeConfigError, DvaeTrainingError } from '../errors.js'
-import type { DiscreteVAE } from '../dvae.js'
+import type { DiscreteVAE, EncodeOptions } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
 import { dvaeObjective, type CodeRelaxation } from './objective.js'
 import { codebookPerplexity, CodeUsage, psnr } from './metrics.js'
@@ -59,7 +59,7 @@ export interface StepMetrics {
 
 export interface EvalMetrics {
   step: number
-  /** Reconstruction PSNR (dB) of encode → decode with hard (argmax) tokens. */
+  /** Reconstruction PSNR (dB) of encode → decode with hard tokens (argmax, or searched when asked). */
   psnr: number
   /** Codebook perplexity over all tokens of the evaluated images. */
   perplexity: number
@@ -349,11 +349,14 @@ export class DvaeTrainer {
   }
 }
 
-/** Encodes and decodes images with hard tokens; PSNR against the originals and code perplexity. */
+/**
+ * Encodes and decodes images with hard tokens (the argmax, or `search`ed: see EncodeOptions);
+ * PSNR against the originals and code perplexity.
+ */
 export async function evaluateReconstruction(
   model: DiscreteVAE,
   dataset: ImageCaptionDataset,
-  opts: { count?: number; batchSize?: number; step?: number } = {},
+  opts: { count?: number; batchSize?: number; step?: number; search?: EncodeOptions['search'] } = {},
 ): Promise<EvalMetrics> {
   const count = Math.min(opts.count ?? dataset.length, dataset.length)
   const batchSize = opts.batchSize ?? 64
@@ -364,7 +367,7 @@ export async function evaluateReconstruction(
     const indices = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) => start + i)
     const batch = gatherBatch(dataset, indices)
     const [imagesT, tokensT] = tidy(() => {
-      const t = model.encode(model.device.tensor(batch.images, batch.shape))
+      const t = model.encode(model.device.tensor(batch.images, batch.shape), { search: opts.search })
       return [model.decode(t), t]
     })
     recon.set(await imagesT.read(), start * size)

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Held-out reconstruction of a saved dVAE: PSNR and codebook perplexity with argmax tokens and,
+// with --search, with decoder-searched tokens (EncodeOptions.search). Run after `pnpm build`:
+//   node scripts/eval-heldout.mjs --model models/emoji-32 --search --passes 2
+import { parseArgs } from 'node:util'
+import { Device } from '@tessera/tensor-core'
+import { loadEmojiDataset } from '@tessera/datasets'
+import { evaluateReconstruction, formatEval, loadDvae } from '@tessera/dvae'
+
+process.env.XDG_RUNTIME_DIR ??= '/tmp'
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'models/emoji-32' },
+    backend: { type: 'string', default: 'webgpu' },
+    count: { type: 'string' },
+    batch: { type: 'string', default: '32' },
+    search: { type: 'boolean', default: false },
+    candidates: { type: 'string', default: '8' },
+    passes: { type: 'string', default: '2' },
+    help: { type: 'boolean', default: false },
+  },
+})
+if (args.help) {
+  console.log('usage: node scripts/eval-heldout.mjs [--model DIR] [--backend webgpu|cpu] [--count N (default: all)] [--batch N] [--search [--candidates K] [--passes P]]')
+  process.exit(0)
+}
+
+const device = await Device.create({ backend: args.backend })
+const { model } = await loadDvae(device, args.model)
+const heldOut = await loadEmojiDataset({ imageSize: model.config.imageSize, split: 'heldout' })
+const common = { count: args.count === undefined ? undefined : Number(args.count), batchSize: Number(args.batch) }
+const runs = [['argmax', undefined]]
+if (args.search) runs.push([`search (${args.candidates} candidates, ${args.passes} passes)`, { candidates: Number(args.candidates), passes: Number(args.passes) }])
+for (const [name, search] of runs) {
+  const started = performance.now()
+  const metrics = await evaluateReconstruction(model, heldOut, { ...common, search })
+  const seconds = (performance.now() - started) / 1000
+  console.log(`${name}: ${formatEval(metrics)} (${seconds.toFixed(1)} s, ${(metrics.images / seconds).toFixed(1)} img/s)`)
+}
+model.dispose()
+device.destroy()
