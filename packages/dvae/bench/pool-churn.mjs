@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // GPU resources created per dVAE training step once warm: with tensor-core's resource pools
-// holding a loop's working set, steady-state steps create only their metric readbacks' staging
-// buffers. Model B (nHid 64, 2 blocks, 2,048 codes) at the given batches; writes
+// holding a loop's working set (the metric readbacks' staging buffers included), steady-state
+// steps create none. Model B (nHid 64, 2 blocks, 2,048 codes) at the given batches; writes
 // bench/results/pool-churn.{json,md}. Run after `pnpm build`:
 //
 //   node bench/pool-churn.mjs [--batches 16,32] [--steps 3]

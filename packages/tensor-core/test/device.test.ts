@@ -62,4 +62,29 @@ describe('Device', () => {
     expect(later.inUseBytes + later.pooledBytes + later.pendingBytes).toBe(warm.inUseBytes + warm.pooledBytes + warm.pendingBytes)
     x.dispose()
   })
+
+  it('reads back through pooled staging buffers: a loop that reads every iteration creates none once warm', async () => {
+    const d = await gpuDevice()
+    const gpu = (d.backend as WebGpuBackend).device
+    const createBuffer = gpu.createBuffer.bind(gpu)
+    let created = 0
+    gpu.createBuffer = (desc: GPUBufferDescriptor) => (created++, createBuffer(desc))
+    try {
+      const x = d.tensor(randomArray(1000, 2), [1000])
+      const iteration = async (i: number) => {
+        const y = tidy(() => ops.sum(ops.mul(x, i)))
+        const [value] = await y.read()
+        y.dispose()
+        return value!
+      }
+      const total = (await x.read()).reduce((s, v) => s + v, 0)
+      await iteration(0)
+      created = 0
+      for (let i = 1; i <= 5; i++) expect(await iteration(i)).toBeCloseTo(total * i, 2)
+      expect(created).toBe(0)
+      x.dispose()
+    } finally {
+      gpu.createBuffer = createBuffer
+    }
+  })
 })

@@ -66,6 +66,8 @@ export class WebGpuBackend implements Backend {
   readonly supportsF16: boolean
   private readonly pool: BufferPool
   private readonly textures: TexturePool
+  /** MAP_READ buffers that `read` copies into: a training step reads its metrics every step. */
+  private readonly staging: BufferPool
   readonly maxTextureDimension2D: number
   readonly maxStorageBuffersPerKernel: number
   private readonly pipelines = new Map<string, CompiledKernel>()
@@ -105,6 +107,7 @@ export class WebGpuBackend implements Backend {
     const idleSubmits = opts.poolIdleSubmits ?? 64
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, idleSubmits)
     this.textures = new TexturePool(device, idleSubmits)
+    this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, idleSubmits)
     this.maxTextureDimension2D = device.limits.maxTextureDimension2D
     // Capped: foreach kernels generate a switch case per bound tensor, and some drivers report
     // limits in the thousands.
@@ -192,7 +195,7 @@ export class WebGpuBackend implements Backend {
     const out = allocHost(s.dtype, s.size)
     if (s.size === 0) return out
     const bytes = Math.ceil((s.size * byteSize(s.dtype)) / 4) * 4
-    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })
+    const staging = this.staging.acquireBuffer(bytes)
     this.endPass()
     this.ensureEncoder().copyBufferToBuffer(s.buffer, 0, staging, 0, bytes)
     this.flush()
@@ -206,7 +209,7 @@ export class WebGpuBackend implements Backend {
       out.set(new (out.constructor as typeof Float32Array)(mapped, 0, s.size))
     }
     staging.unmap()
-    staging.destroy()
+    this.staging.release(staging)
     return out
   }
 
@@ -243,6 +246,7 @@ export class WebGpuBackend implements Backend {
     this.arenaUsed = 0
     this.pool.onSubmit()
     this.textures.onSubmit()
+    this.staging.onSubmit()
   }
 
   async sync(): Promise<void> {
@@ -267,6 +271,7 @@ export class WebGpuBackend implements Backend {
     void this.device.queue.onSubmittedWorkDone().then(() => {
       this.pool.destroy()
       this.textures.destroy()
+      this.staging.destroy()
       this.arena.destroy()
       this.device.destroy()
     })
