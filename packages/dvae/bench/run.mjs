@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Encode+decode throughput of the emoji preset and a mid-size config: Tessera on WebGPU (Dawn;
+// Encode+decode throughput of the emoji preset and a mid-size config (and of emoji-32 with searched
+// tokens, and its training steps): Tessera on WebGPU (Dawn;
 // lavapipe on CI machines) and on the CPU reference backend, beside PyTorch CPU (2 threads)
 // running the same layout, in the same run. Writes bench/results/dvae-throughput.{json,md}.
 // Run after `pnpm build`:  pnpm bench   (or node bench/run.mjs)
@@ -18,17 +19,18 @@ const STEPS_PER_RUN = 4 // training: steps per timed iteration
 const CASES = [
   { name: 'emoji-32', config: preset('emoji-32'), batch: 32, mode: 'encode+decode' },
   { name: 'mid', config: preset('mid'), batch: 4, mode: 'encode+decode' },
+  { name: 'emoji-32', config: preset('emoji-32'), batch: 8, mode: 'search' },
   { name: 'emoji-32', config: preset('emoji-32'), batch: 16, mode: 'train' },
 ]
 
-/** Best-of-N images/s of encode → tokens → decode → images read back to the host. */
-async function tesseraThroughput(backend, config, batch) {
+/** Best-of-N images/s of encode → tokens (argmax, or searched in mode search) → decode → images read back to the host. */
+async function tesseraThroughput(backend, config, batch, mode) {
   const device = await Device.create({ backend })
   const model = new DiscreteVAE(device, config)
   const batchImages = gatherBatch(makeShapesDataset({ count: batch, imageSize: config.imageSize, seed: 0 }), [...Array(batch).keys()])
   const images = device.tensor(batchImages.images, batchImages.shape)
   const once = async () => {
-    const out = tidy(() => model.decode(model.encode(images)))
+    const out = tidy(() => model.decode(model.encode(images, { search: mode === 'search' })))
     await out.read()
     out.dispose()
   }
@@ -86,8 +88,8 @@ function torchThroughput(config, batch, mode) {
 const results = []
 for (const c of CASES) {
   const measure = c.mode === 'train' ? tesseraTrainThroughput : tesseraThroughput
-  const webgpu = await measure('webgpu', c.config, c.batch)
-  const cpu = await measure('cpu', c.config, c.batch)
+  const webgpu = await measure('webgpu', c.config, c.batch, c.mode)
+  const cpu = await measure('cpu', c.config, c.batch, c.mode)
   const torch = torchThroughput(c.config, c.batch, c.mode)
   const row = { case: c.name, mode: c.mode, config: c.config, batch: c.batch, webgpu, cpu, torch }
   if (torch.imagesPerSecond) {
@@ -99,12 +101,12 @@ for (const c of CASES) {
 }
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => Number(v.toFixed(2))), node: process.version }
-const report = { date: new Date().toISOString(), iterations: ITERATIONS, measure: `best-of-N images/s of encode (argmax tokens) + decode, read back; or of training steps (mode train: Tessera runs ${STEPS_PER_RUN} steps per iteration, PyTorch one)`, machine, results }
+const report = { date: new Date().toISOString(), iterations: ITERATIONS, measure: `best-of-N images/s of encode (argmax tokens; mode search: searched, 8 candidates, 2 passes) + decode, read back; or of training steps (mode train: Tessera runs ${STEPS_PER_RUN} steps per iteration, PyTorch one)`, machine, results }
 const fmt = (v) => (v === undefined ? 'n/a' : v.toFixed(2))
 const md = [
   `# dVAE throughput: encode+decode and training steps (${report.date})`,
   '',
-  `Best of ${ITERATIONS} after a warm-up (training: each iteration a \`run\` of ${STEPS_PER_RUN} steps, so a step records while the one before runs; PyTorch: one step); images/s; ${machine.cpus} cores (${machine.cpuModel}), load average at the end ${machine.loadAverageAtEnd.join(' ')}. PyTorch runs the same layout on the CPU with 2 threads.`,
+  `Best of ${ITERATIONS} after a warm-up (training: each iteration a \`run\` of ${STEPS_PER_RUN} steps, so a step records while the one before runs; PyTorch: one step; search: both sides search the tokens, 8 candidates, 2 passes); images/s; ${machine.cpus} cores (${machine.cpuModel}), load average at the end ${machine.loadAverageAtEnd.join(' ')}. PyTorch runs the same layout on the CPU with 2 threads.`,
   '',
   '| case | work | batch | image | tokens | Tessera WebGPU | Tessera CPU backend | PyTorch CPU | WebGPU / PyTorch | CPU backend / PyTorch |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch CPU side of the dVAE benchmark: the same layout (scripts/dvae_torch.py) and the same
-work as Tessera's encode + decode (argmax tokens → one-hot → decoder → sigmoid/unmap), or with
-"mode": "train" one training step of DvaeTrainer's MSE recipe.
+work as Tessera's encode + decode (argmax tokens → one-hot → decoder → sigmoid/unmap), with
+"mode": "search" the same with searched tokens (dvae_torch.search_tokens, 8 candidates, 2 passes),
+or with "mode": "train" one training step of DvaeTrainer's MSE recipe.
 
     /usr/bin/python3 torch_bench.py '{"config": {...}, "batch": 16, "iterations": 3, "mode": "train"}'
 
@@ -15,7 +16,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
-from dvae_torch import build  # noqa: E402
+from dvae_torch import build, images_of, search_tokens  # noqa: E402
 from train_torch_reference import recipe_loss  # noqa: E402
 
 
@@ -32,9 +33,12 @@ def main():
     def encode_decode():
         with torch.no_grad():
             tokens = enc(0.8 * images + 0.1).argmax(1)
-            codes = torch.nn.functional.one_hot(tokens, config['vocabSize']).permute(0, 3, 1, 2).float()
-            out = dec(codes)
-            return torch.clamp((torch.sigmoid(out[:, :config['channels']]) - 0.1) / 0.8, 0, 1)
+            return images_of(dec, tokens, config['vocabSize'], config['channels'])
+
+    def search_decode():
+        with torch.no_grad():
+            tokens = search_tokens(enc, dec, images, config['vocabSize'])
+            return images_of(dec, tokens, config['vocabSize'], config['channels'])
 
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)
@@ -49,7 +53,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
 
-    work = train_step if spec.get('mode') == 'train' else encode_decode
+    work = {'train': train_step, 'search': search_decode}.get(spec.get('mode'), encode_decode)
     work()  # warm-up
     times = []
     for _ in range(iterations):

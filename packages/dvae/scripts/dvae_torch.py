@@ -85,3 +85,83 @@ def build(config, generator=None):
     enc = Encoder(config['groupCount'], config['nHid'], config['nBlkPerGroup'], config['channels'], config['vocabSize'], generator)
     dec = Decoder(config['groupCount'], config['nInit'], config['nHid'], config['nBlkPerGroup'], config['channels'], config['vocabSize'], generator)
     return enc, dec
+
+
+def images_of(dec, tokens, vocab_size, channels=3):
+    """Tokens [N, h, w] → images in [0, 1]: unmap(sigmoid(μ)) of the one-hot codes, clamped."""
+    codes = F.one_hot(tokens, vocab_size).permute(0, 3, 1, 2).float()
+    return torch.clamp((torch.sigmoid(dec(codes)[:, :channels]) - 0.1) / 0.8, 0, 1)
+
+
+SEARCH_STRIDE = 3
+SEARCH_WINDOW_RADIUS = 1
+
+
+@torch.no_grad()
+def search_tokens(enc, dec, images, vocab_size, candidates=8, passes=2):
+    """Reference of Tessera's searchTokens (src/token-search.ts): from the argmax, positions
+    SEARCH_STRIDE apart at a time each take, of their current code and the encoder's
+    `candidates` likeliest, the one whose decoded image has the least squared error over a
+    window SEARCH_WINDOW_RADIUS tokens around the position; images that end worse than their
+    argmax keep it."""
+    logits = enc(0.8 * images + 0.1)
+    argmax = logits.argmax(1)
+    top = logits.topk(candidates, dim=1).indices
+    n, gh, gw = argmax.shape
+    f = images.shape[2] // gh
+    side = (2 * SEARCH_WINDOW_RADIUS + 1) * f
+    kernel = torch.ones(1, 1, side, side)
+    tokens = argmax
+    for _ in range(passes):
+        for a in range(min(SEARCH_STRIDE, gh)):
+            for b in range(min(SEARCH_STRIDE, gw)):
+                mask = torch.zeros(gh, gw, dtype=torch.bool)
+                mask[a::SEARCH_STRIDE, b::SEARCH_STRIDE] = True
+                choices = torch.cat([tokens.unsqueeze(1), top], 1)
+                k = choices.shape[1]
+                trials = torch.where(mask, choices, tokens.unsqueeze(1))
+                recon = images_of(dec, trials.reshape(n * k, gh, gw), vocab_size, images.shape[1]).reshape(n, k, *images.shape[1:])
+                error = ((recon - images.unsqueeze(1)) ** 2).sum(2).reshape(n * k, 1, *images.shape[2:])
+                window = F.conv2d(error, kernel, stride=f, padding=SEARCH_WINDOW_RADIUS * f).reshape(n, k, gh, gw)
+                chosen = choices.gather(1, window.argmin(1, keepdim=True)).squeeze(1)
+                tokens = torch.where(mask, chosen, tokens)
+
+    def total(t):
+        return ((images_of(dec, t, vocab_size, images.shape[1]) - images) ** 2).sum((1, 2, 3))
+    keep = (total(tokens) <= total(argmax)).reshape(n, 1, 1)
+    return torch.where(keep, tokens, argmax)
+
+
+def _evaluate(argv):
+    """python3 dvae_torch.py MODEL_DIR PACKED_DIR [--search [CANDIDATES PASSES]]: held-out PSNR
+    (of the mean squared error) and perplexity of a saved Tessera model, as eval-heldout.mjs."""
+    import json
+    import math
+    import numpy as np
+    from tessera_safetensors import read_safetensors
+    model_dir, packed = argv[0], argv[1]
+    config = json.load(open(f'{model_dir}/manifest.json'))['config']
+    enc, dec = build(config)
+    for module, name in ((enc, 'encoder'), (dec, 'decoder')):
+        module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in read_safetensors(f'{model_dir}/{name}.safetensors').items()})
+    meta = json.load(open(f'{packed}/emoji-heldout.json'))
+    size = meta['imageSize']
+    x = torch.from_numpy(np.fromfile(f'{packed}/emoji-heldout.u8', dtype=np.uint8).astype(np.float32) / 255).reshape(meta['length'], 3, size, size)
+    v = config['vocabSize']
+    if '--search' in argv:
+        rest = argv[argv.index('--search') + 1:]
+        candidates, passes = (int(rest[0]), int(rest[1])) if len(rest) >= 2 else (8, 2)
+        tokens = torch.cat([search_tokens(enc, dec, x[i:i + 64], v, candidates, passes) for i in range(0, len(x), 64)])
+    else:
+        with torch.no_grad():
+            tokens = enc(0.8 * x + 0.1).argmax(1)
+    with torch.no_grad():
+        mse = ((images_of(dec, tokens, v) - x) ** 2).mean().item()
+    p = torch.bincount(tokens.flatten(), minlength=v).float() / tokens.numel()
+    perplexity = math.exp(-(p[p > 0] * p[p > 0].log()).sum().item())
+    print(json.dumps({'psnr': 10 * math.log10(1 / mse), 'perplexity': perplexity, 'images': len(x)}))
+
+
+if __name__ == '__main__':
+    import sys
+    _evaluate(sys.argv[1:])

@@ -2,9 +2,10 @@
 // Held-out reconstruction of a saved dVAE: PSNR and codebook perplexity with argmax tokens and,
 // with --search, with decoder-searched tokens (EncodeOptions.search). Run after `pnpm build`:
 //   node scripts/eval-heldout.mjs --model models/emoji-32 --search --passes 2
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Device } from '@tessera/tensor-core'
-import { loadEmojiDataset } from '@tessera/datasets'
+import { loadEmojiDataset, loadPackedDataset } from '@tessera/datasets'
 import { evaluateReconstruction, formatEval, loadDvae } from '@tessera/dvae'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
@@ -12,6 +13,7 @@ const { values: args } = parseArgs({
   options: {
     model: { type: 'string', default: 'models/emoji-32' },
     backend: { type: 'string', default: 'webgpu' },
+    packed: { type: 'string' },
     count: { type: 'string' },
     batch: { type: 'string', default: '32' },
     search: { type: 'boolean', default: false },
@@ -21,13 +23,13 @@ const { values: args } = parseArgs({
   },
 })
 if (args.help) {
-  console.log('usage: node scripts/eval-heldout.mjs [--model DIR] [--backend webgpu|cpu] [--count N (default: all)] [--batch N] [--search [--candidates K] [--passes P]]')
+  console.log('usage: node scripts/eval-heldout.mjs [--model DIR] [--backend webgpu|cpu] [--packed DIR (pack-emoji.mjs output, where the emoji packages are not installed)] [--count N (default: all)] [--batch N] [--search [--candidates K] [--passes P]]')
   process.exit(0)
 }
 
 const device = await Device.create({ backend: args.backend })
 const { model } = await loadDvae(device, args.model)
-const heldOut = await loadEmojiDataset({ imageSize: model.config.imageSize, split: 'heldout' })
+const heldOut = args.packed ? await loadPackedDataset(join(args.packed, 'emoji-heldout')) : await loadEmojiDataset({ imageSize: model.config.imageSize, split: 'heldout' })
 const common = { count: args.count === undefined ? undefined : Number(args.count), batchSize: Number(args.batch) }
 const runs = [['argmax', undefined]]
 if (args.search) runs.push([`search (${args.candidates} candidates, ${args.passes} passes)`, { candidates: Number(args.candidates), passes: Number(args.passes) }])
