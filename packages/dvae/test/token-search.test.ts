@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { nn, tidy, type Device, type Tensor } from '@tessera/tensor-core'
 import { gatherBatch, loadEmojiDataset } from '@tessera/datasets'
-import { bundledModelUrl, DiscreteVAE, DvaeInputError, loadDvae } from '../src/index.js'
+import { bundledModelUrl, DiscreteVAE, DvaeInputError, loadDvae, searchTokens } from '../src/index.js'
 import { device } from './helpers.js'
 
 /** Per-image sum of squared errors of `tokens`' reconstructions against `images`. */
@@ -68,7 +68,12 @@ describe('token search', () => {
     const argmax = model.encode(images.tensor)
     const none = model.encode(images.tensor, { search: { passes: 0 } })
     expect(Array.from(await none.read())).toEqual(Array.from(await argmax.read()))
-    const searched = model.encode(images.tensor, { search: { candidates: 4, passes: 1 } })
+    // Called outside any tidy scope, searchTokens must free all it made but the tokens it returns.
+    const logits = model.logits(images.tensor)
+    const live = d.memory().storages
+    const searched = searchTokens(images.tensor, logits, (t) => model.decode(t), { candidates: 4, passes: 1 })
+    expect(d.memory().storages).toBe(live + 1)
+    logits.dispose()
     const before = await imageErrors(model, argmax, images.data)
     const after = await imageErrors(model, searched, images.data)
     after.forEach((e, i) => expect(e).toBeLessThanOrEqual(before[i]!))
