@@ -77,7 +77,7 @@ describe('Device', () => {
         y.dispose()
         return value!
       }
-      const total = (await x.read()).reduce((s, v) => s + v, 0)
+      const total = Array.from(await x.read()).reduce((s, v) => s + v, 0)
       await iteration(0)
       created = 0
       for (let i = 1; i <= 5; i++) expect(await iteration(i)).toBeCloseTo(total * i, 2)

@@ -10,11 +10,17 @@ class Fake {
   }
 }
 
+/** A pool of fakes whose size class is the key the test gives. */
+class FakePool extends ResourcePool<Fake> {
+  created = 0
+  acquireFake(key: string, bytes: number): Fake {
+    return this.acquire(key, bytes, () => new Fake(this.created++))
+  }
+}
+
 function pool(idleSubmits: number) {
-  let created = 0
-  const p = new ResourcePool<Fake>(idleSubmits)
-  const acquire = (key: string, bytes: number) => p.acquire(key, bytes, () => new Fake(created++))
-  return { p, acquire, created: () => created }
+  const p = new FakePool(idleSubmits)
+  return { p, acquire: (key: string, bytes: number) => p.acquireFake(key, bytes), created: () => p.created }
 }
 
 describe('ResourcePool', () => {

@@ -33,8 +33,11 @@ export class ResourcePool<R extends Destroyable> {
 
   constructor(private readonly idleSubmits: number) {}
 
-  /** A parked resource of size class `key` (`bytes` large), or a new one from `create`. */
-  acquire(key: string, bytes: number, create: () => R): R {
+  /**
+   * A parked resource of size class `key` (`bytes` large), or a new one from `create`. Subclasses
+   * name the size classes of their kind of resource (BufferPool.acquireBuffer, TexturePool.acquireTexture).
+   */
+  protected acquire(key: string, bytes: number, create: () => R): R {
     const list = this.free.get(key)
     const reused: R | undefined = list?.values().next().value
     this.inUseBytes += bytes
