@@ -47,6 +47,7 @@ interface BrowserResult {
   adapter: { backend: string }
   logits: number[]
   tokens: number[]
+  searchedTokens: number[]
   recon: { width: number; height: number; data: number[] }[]
 }
 
@@ -94,6 +95,18 @@ describe('dVAE in the browser (headless Chromium, navigator.gpu)', () => {
     const recon = await tensorToImages(model.decode(model.tokens(result.tokens, [inputs.length, grid, grid])))
     expect(result.recon.map(({ width, height }) => [width, height])).toEqual(recon.map(({ width, height }) => [width, height]))
     result.recon.forEach((image, i) => expectClose(image.data, recon[i]!.data, 0, 1, `recon ${i}`))
+
+    // Searched tokens (one pass): their decodes here are no further from the images than the argmax's, and closer overall.
+    const squaredErrors = async (tokens: number[]) => {
+      const decoded = (await model.decode(model.tokens(tokens, [inputs.length, grid, grid])).read()) as Float32Array
+      const original = (await pixels.read()) as Float32Array
+      const per = original.length / inputs.length
+      return inputs.map((_, i) => original.subarray(i * per, (i + 1) * per).reduce((e, v, j) => e + (decoded[i * per + j]! - v) ** 2, 0))
+    }
+    const argmaxErrors = await squaredErrors(result.tokens)
+    const searchedErrors = await squaredErrors(result.searchedTokens)
+    searchedErrors.forEach((e, i) => expect(e).toBeLessThanOrEqual(argmaxErrors[i]! * (1 + 1e-4)))
+    expect(searchedErrors.reduce((a, b) => a + b)).toBeLessThan(0.95 * argmaxErrors.reduce((a, b) => a + b))
     model.dispose()
   })
 })

@@ -28,9 +28,12 @@ describe('browser (headless Chromium, navigator.gpu)', () => {
     page.on('pageerror', (e) => errors.push(e.message))
     await page.goto(session.url)
     const result = await page.waitForFunction(() => (window as unknown as { conformance?: unknown }).conformance, undefined, { timeout: 240_000 })
-    const { adapter, rows } = (await result.jsonValue()) as { adapter: { backend: string; description: string }; rows: { name: string; ok: boolean; error: string | null }[] }
+    const { adapter, rows } = (await result.jsonValue()) as { adapter: { backend: string; architecture: string; software: boolean }; rows: { name: string; ok: boolean; error: string | null }[] }
     expect(errors).toEqual([])
     expect(adapter.backend).toBe('webgpu')
+    // Headless Chromium here runs SwiftShader; taken for a GPU it got the kernel variants that are 10× slower on a CPU.
+    expect(adapter.architecture).toBe('swiftshader')
+    expect(adapter.software).toBe(true)
     expect(rows.length).toBeGreaterThan(5)
     for (const r of rows) expect(r, `${r.name}: ${r.error} ${JSON.stringify(r)}`).toMatchObject({ ok: true })
   })

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { AdapterError, Device, ops, ShapeError, TensorStateError, tidy } from '../src/index.js'
-import type { WebGpuBackend } from '../src/backend/webgpu.js'
+import { isSoftwareAdapter, type WebGpuBackend } from '../src/backend/webgpu.js'
 import { gpuDevice, randomArray } from './helpers.js'
 
 describe('Device', () => {
@@ -61,6 +61,17 @@ describe('Device', () => {
     expect(later.storages).toBe(warm.storages)
     expect(later.inUseBytes + later.pooledBytes + later.pendingBytes).toBe(warm.inUseBytes + warm.pooledBytes + warm.pendingBytes)
     x.dispose()
+  })
+
+  it('classifies CPU adapters as software, as Dawn in Node and Chromium describe them', () => {
+    const blank = { architecture: '', device: '', description: '' }
+    expect(isSoftwareAdapter({ ...blank, device: 'llvmpipe (LLVM 15.0.6, 256 bits)', description: 'llvmpipe: Mesa 25.0.7' })).toBe(true)
+    // Chromium's SwiftShader: the name only in architecture, and a fallback adapter (info or, in older browsers, the adapter).
+    expect(isSoftwareAdapter({ ...blank, architecture: 'swiftshader', isFallbackAdapter: true })).toBe(true)
+    expect(isSoftwareAdapter({ ...blank, architecture: 'swiftshader' })).toBe(true)
+    expect(isSoftwareAdapter(blank, true)).toBe(true)
+    expect(isSoftwareAdapter({ architecture: 'hopper', device: 'NVIDIA H200', description: 'NVIDIA H200', isFallbackAdapter: false })).toBe(false)
+    expect(isSoftwareAdapter(blank)).toBe(false)
   })
 
   it('reads back through pooled staging buffers: a loop that reads every iteration creates none once warm', async () => {

@@ -57,6 +57,20 @@ export class KernelCompileError extends TesseraError {
 const UNIFORM_ARENA_BYTES = 1 << 16
 
 /**
+ * Whether an adapter runs on the CPU (lavapipe, SwiftShader, WARP), which picks the kernel
+ * variants suited to it. Dawn in Node names lavapipe in `device`/`description`; Chromium names
+ * SwiftShader only in `architecture`, leaves the rest blank and marks it a fallback adapter
+ * (`info.isFallbackAdapter`, formerly on the adapter: `adapterFallback`).
+ */
+export function isSoftwareAdapter(
+  info: { architecture: string; device: string; description: string; isFallbackAdapter?: boolean },
+  adapterFallback?: boolean,
+): boolean {
+  if (info.isFallbackAdapter ?? adapterFallback) return true
+  return info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|basic render/i.test(`${info.architecture} ${info.device} ${info.description}`)
+}
+
+/**
  * WebGPU execution. One command encoder (and one compute pass) stays open; dispatches are
  * recorded into it and submitted in groups, or when data is read back. Uniforms of all
  * dispatches in a group are packed into one arena, uploaded once per submit, and addressed
@@ -140,7 +154,7 @@ export class WebGpuBackend implements Backend {
       },
     })
     const info = adapter.info
-    const software = info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|basic render/i.test(`${info.device} ${info.description}`)
+    const software = isSoftwareAdapter(info, (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter)
     const summary: AdapterSummary = {
       backend: 'webgpu',
       vendor: info.vendor,
