@@ -110,12 +110,12 @@ def search_tokens(enc, dec, images, vocab_size, candidates=8, passes=2):
     n, gh, gw = argmax.shape
     f = images.shape[2] // gh
     side = (2 * SEARCH_WINDOW_RADIUS + 1) * f
-    kernel = torch.ones(1, 1, side, side)
+    kernel = torch.ones(1, 1, side, side, device=images.device)
     tokens = argmax
     for _ in range(passes):
         for a in range(min(SEARCH_STRIDE, gh)):
             for b in range(min(SEARCH_STRIDE, gw)):
-                mask = torch.zeros(gh, gw, dtype=torch.bool)
+                mask = torch.zeros(gh, gw, dtype=torch.bool, device=images.device)
                 mask[a::SEARCH_STRIDE, b::SEARCH_STRIDE] = True
                 choices = torch.cat([tokens.unsqueeze(1), top], 1)
                 k = choices.shape[1]
@@ -131,37 +131,3 @@ def search_tokens(enc, dec, images, vocab_size, candidates=8, passes=2):
     keep = (total(tokens) <= total(argmax)).reshape(n, 1, 1)
     return torch.where(keep, tokens, argmax)
 
-
-def _evaluate(argv):
-    """python3 dvae_torch.py MODEL_DIR PACKED_DIR [--search [CANDIDATES PASSES]]: held-out PSNR
-    (of the mean squared error) and perplexity of a saved Tessera model, as eval-heldout.mjs."""
-    import json
-    import math
-    import numpy as np
-    from tessera_safetensors import read_safetensors
-    model_dir, packed = argv[0], argv[1]
-    config = json.load(open(f'{model_dir}/manifest.json'))['config']
-    enc, dec = build(config)
-    for module, name in ((enc, 'encoder'), (dec, 'decoder')):
-        module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in read_safetensors(f'{model_dir}/{name}.safetensors').items()})
-    meta = json.load(open(f'{packed}/emoji-heldout.json'))
-    size = meta['imageSize']
-    x = torch.from_numpy(np.fromfile(f'{packed}/emoji-heldout.u8', dtype=np.uint8).astype(np.float32) / 255).reshape(meta['length'], 3, size, size)
-    v = config['vocabSize']
-    if '--search' in argv:
-        rest = argv[argv.index('--search') + 1:]
-        candidates, passes = (int(rest[0]), int(rest[1])) if len(rest) >= 2 else (8, 2)
-        tokens = torch.cat([search_tokens(enc, dec, x[i:i + 64], v, candidates, passes) for i in range(0, len(x), 64)])
-    else:
-        with torch.no_grad():
-            tokens = enc(0.8 * x + 0.1).argmax(1)
-    with torch.no_grad():
-        mse = ((images_of(dec, tokens, v) - x) ** 2).mean().item()
-    p = torch.bincount(tokens.flatten(), minlength=v).float() / tokens.numel()
-    perplexity = math.exp(-(p[p > 0] * p[p > 0].log()).sum().item())
-    print(json.dumps({'psnr': 10 * math.log10(1 / mse), 'perplexity': perplexity, 'images': len(x)}))
-
-
-if __name__ == '__main__':
-    import sys
-    _evaluate(sys.argv[1:])

@@ -13,6 +13,8 @@ straight-through` mirrors train-emoji.mjs's fine-tuning of a saved model on hard
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --steps 4000 --lr 4e-3
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init models/emoji-32 \
         --codes straight-through --tau-start 0.0625 --kl-weight 0 --steps 2000 --lr 1e-3
+    # evaluate a saved model only, with searched tokens (as eval-heldout.mjs --search):
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init models/emoji-32 --steps 0 --search
 """
 import argparse
 import json
@@ -26,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dvae_torch import build  # noqa: E402
+from dvae_torch import build, images_of, search_tokens  # noqa: E402
 from tessera_safetensors import read_safetensors  # noqa: E402
 
 EPS = 0.1  # map_pixels / unmap_pixels, as OpenAI's dall_e
@@ -78,6 +80,7 @@ def main():
     p.add_argument('--budget-s', type=float, help='size the run to this many seconds: --steps is then laid out from the speed of the first 100 steps (warmup, so no schedule jumps)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', help='write the eval curve here as JSON')
+    p.add_argument('--search', action='store_true', help="evaluate with searched tokens (dvae_torch.search_tokens: Tessera's encode search, 8 candidates, 2 passes)")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -109,13 +112,14 @@ def main():
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     mapped = lambda x: (1 - 2 * EPS) * x + EPS
-    unmapped = lambda x: ((x - EPS) / (1 - 2 * EPS)).clamp(0, 1)
 
     def evaluate():
         with torch.no_grad():
-            tokens = enc(mapped(held_out)).argmax(1)
-            one_hot = F.one_hot(tokens, vocab).permute(0, 3, 1, 2).float()
-            recon = unmapped(torch.sigmoid(dec(one_hot)[:, :3]))
+            if a.search:
+                tokens = torch.cat([search_tokens(enc, dec, held_out[i:i + 64], vocab) for i in range(0, len(held_out), 64)])
+            else:
+                tokens = enc(mapped(held_out)).argmax(1)
+            recon = images_of(dec, tokens, vocab)
             psnr = 10 * math.log10(1 / ((recon - held_out) ** 2).mean().item())
             counts = torch.bincount(tokens.flatten(), minlength=vocab).float()
             probs = counts[counts > 0] / counts.sum()
