@@ -58,6 +58,15 @@ export class Device {
     return this.backend.adapter
   }
 
+  /**
+   * Largest tensor in bytes this device holds: on WebGPU what one kernel can bind
+   * (maxStorageBufferBindingSize, often 128 MiB or 2 GiB); unbounded on the CPU backend. Larger
+   * tensors throw DeviceLimitError, so models split big batches by it.
+   */
+  get maxTensorBytes(): number {
+    return this.backend.maxTensorBytes
+  }
+
   /** A tensor holding a copy of `data`. */
   tensor(data: ArrayLike<number>, shape: Shape, opts: TensorOptions = {}): Tensor {
     checkShape(shape)

@@ -15,5 +15,8 @@ export class DTypeError extends TesseraError {}
 /** No usable GPU adapter or device; the message says what to install. */
 export class AdapterError extends TesseraError {}
 
+/** A tensor larger than the device lets one kernel bind (Device.maxTensorBytes): split the batch. */
+export class DeviceLimitError extends TesseraError {}
+
 /** A tensor was used after dispose(), or tensors from two devices were mixed. */
 export class TensorStateError extends TesseraError {}

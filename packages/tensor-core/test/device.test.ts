@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { AdapterError, Device, ops, ShapeError, TensorStateError, tidy } from '../src/index.js'
+import { AdapterError, Device, DeviceLimitError, ops, ShapeError, TensorStateError, tidy } from '../src/index.js'
 import { isSoftwareAdapter, type WebGpuBackend } from '../src/backend/webgpu.js'
+import { BufferPool } from '../src/backend/buffer-pool.js'
 import { gpuDevice, randomArray } from './helpers.js'
 
 describe('Device', () => {
@@ -97,5 +98,29 @@ describe('Device', () => {
     } finally {
       gpu.createBuffer = createBuffer
     }
+  })
+
+  it('refuses a tensor larger than a kernel can bind with a typed error, before touching the adapter', async () => {
+    const d = await gpuDevice()
+    expect(d.maxTensorBytes).toBe((d.backend as WebGpuBackend).device.limits.maxStorageBufferBindingSize)
+    const before = d.memory()
+    expect(() => ops.zeros(d, [d.maxTensorBytes / 4 + 1])).toThrow(DeviceLimitError)
+    expect(() => ops.zeros(d, [d.maxTensorBytes / 4 + 1])).toThrow(/maxStorageBufferBindingSize/)
+    expect(d.memory().storages).toBe(before.storages)
+    const fits = ops.zeros(d, [d.maxTensorBytes / 4])
+    expect(fits.shape).toEqual([d.maxTensorBytes / 4])
+    fits.dispose()
+    expect((await Device.create({ backend: 'cpu' })).maxTensorBytes).toBe(Number.POSITIVE_INFINITY)
+  })
+
+  it('caps the pool\'s size buckets at the binding limit, so a tensor that fits is never given a buffer that does not', () => {
+    const sizes: number[] = []
+    const fakeDevice = { createBuffer: (desc: GPUBufferDescriptor) => (sizes.push(desc.size), { destroy() {} }) } as unknown as GPUDevice
+    const pool = new BufferPool(fakeDevice, 0, 64, 1000)
+    pool.acquireBuffer(800) // its bucket, 896, is under the cap
+    pool.acquireBuffer(990) // its bucket, 1,024, is not: capped at the limit
+    pool.acquireBuffer(1200) // beyond the limit (alloc refuses those first): its exact size
+    expect(sizes).toEqual([896, 1000, 1200])
+    expect(BufferPool.bucket(990)).toBeGreaterThan(1000)
   })
 })

@@ -39,6 +39,8 @@ export interface Backend {
    * textures (see `BufferBinding.texture`); freed with `release` like any storage.
    */
   allocTexture(width: number, height: number): Storage
+  /** Largest tensor, in bytes, that `alloc` accepts: what one kernel can bind (WebGPU's maxStorageBufferBindingSize). */
+  readonly maxTensorBytes: number
   /** Largest width or height `allocTexture` accepts. */
   readonly maxTextureDimension2D: number
   /** Storage buffers one kernel may bind (inputs and outputs together): foreach kernels group tensors by it. */

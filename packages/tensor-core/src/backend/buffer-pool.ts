@@ -7,6 +7,8 @@ export class BufferPool extends ResourcePool<GPUBuffer> {
     private readonly usage: GPUBufferUsageFlags,
     /** Submits a parked resource may go unused before it is destroyed. */
     idleSubmits: number,
+    /** No bucket above this many bytes (a storage binding's limit); larger requests get their exact size. */
+    private readonly maxBucket = Number.POSITIVE_INFINITY,
   ) {
     super(idleSubmits)
   }
@@ -19,7 +21,7 @@ export class BufferPool extends ResourcePool<GPUBuffer> {
   }
 
   acquireBuffer(bytes: number): GPUBuffer {
-    const size = BufferPool.bucket(bytes)
+    const size = Math.min(BufferPool.bucket(bytes), Math.max(bytes, this.maxBucket))
     return this.acquire(String(size), size, () => this.device.createBuffer({ size, usage: this.usage }))
   }
 }

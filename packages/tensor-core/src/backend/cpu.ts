@@ -34,6 +34,7 @@ export class CpuBackend implements Backend {
     return new CpuStorage(dtype, size, allocHost(dtype, size))
   }
 
+  readonly maxTensorBytes = Number.POSITIVE_INFINITY
   readonly maxTextureDimension2D = 1 << 16
   /** No binding limit here; 16 (lavapipe's and many GPUs' limit) groups foreach kernels as a GPU would. */
   readonly maxStorageBuffersPerKernel = 16

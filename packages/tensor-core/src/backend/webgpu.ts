@@ -1,10 +1,12 @@
 import { byteSize, f16BitsToF32, f32ToF16Bits, allocHost, type DType, type HostArray } from '../dtype.js'
-import { AdapterError, TesseraError } from '../errors.js'
+import { AdapterError, DeviceLimitError, TesseraError } from '../errors.js'
 import { emitWgsl, type Kernel, type ShaderSpec } from '../kernel.js'
 import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
 import { BufferPool } from './buffer-pool.js'
 import { TexturePool } from './texture-pool.js'
 import { loadGpu, NO_ADAPTER_HELP } from './dawn.js'
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
 
 export class GpuStorage implements Storage {
   constructor(
@@ -82,6 +84,7 @@ export class WebGpuBackend implements Backend {
   private readonly textures: TexturePool
   /** MAP_READ buffers that `read` copies into: a training step reads its metrics every step. */
   private readonly staging: BufferPool
+  readonly maxTensorBytes: number
   readonly maxTextureDimension2D: number
   readonly maxStorageBuffersPerKernel: number
   private readonly pipelines = new Map<string, CompiledKernel>()
@@ -119,7 +122,10 @@ export class WebGpuBackend implements Backend {
     this.maxWorkgroupsPerDim = device.limits.maxComputeWorkgroupsPerDimension
     this.dispatchesPerSubmit = opts.dispatchesPerSubmit ?? 64
     const idleSubmits = opts.poolIdleSubmits ?? 64
-    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, idleSubmits)
+    // Kernels bind whole buffers, so no storage buffer may outgrow a binding; the pool's size
+    // buckets are capped there too.
+    this.maxTensorBytes = device.limits.maxStorageBufferBindingSize
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, idleSubmits, this.maxTensorBytes)
     this.textures = new TexturePool(device, idleSubmits)
     this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, idleSubmits)
     this.maxTextureDimension2D = device.limits.maxTextureDimension2D
@@ -170,6 +176,11 @@ export class WebGpuBackend implements Backend {
     this.checkAlive()
     // Buffers are whole 4-byte words (f16 pairs share one) and never zero-sized.
     const bytes = Math.max(16, Math.ceil((size * byteSize(dtype)) / 4) * 4)
+    if (bytes > this.maxTensorBytes) {
+      throw new DeviceLimitError(
+        `a ${dtype} tensor of ${size} elements (${mib(bytes)}) is larger than this adapter lets a kernel bind (maxStorageBufferBindingSize ${mib(this.maxTensorBytes)}): run the work in smaller batches`,
+      )
+    }
     return new GpuStorage(dtype, size, this.pool.acquireBuffer(bytes))
   }
 
