@@ -33,12 +33,15 @@ export const OPENAI_CONFIG: Readonly<DvaeConfig> = Object.freeze({
 
 /**
  * Named configurations. `emoji-32` is what models/emoji-32 is trained with: 32×32 → 8×8
- * tokens (three groups), 512 codes. `mid` is a mid-size model for benchmarks; `tiny` is
- * the PyTorch parity fixture's (OpenAI's four groups at minimal width).
+ * tokens (three groups), 512 codes, 93 k parameters. `emoji-32-large` is models/emoji-32-large:
+ * the same grid at 4× the width, two blocks per group and 2,048 codes (2.07 M parameters), for
+ * closer reconstructions. `mid` is a mid-size model for benchmarks; `tiny` is the PyTorch parity
+ * fixture's (OpenAI's four groups at minimal width).
  */
 export const PRESETS = {
   openai: OPENAI_CONFIG,
   'emoji-32': Object.freeze({ groupCount: 3, nHid: 16, nBlkPerGroup: 1, channels: 3, vocabSize: 512, nInit: 32, imageSize: 32 }),
+  'emoji-32-large': Object.freeze({ groupCount: 3, nHid: 64, nBlkPerGroup: 2, channels: 3, vocabSize: 2048, nInit: 128, imageSize: 32 }),
   mid: Object.freeze({ groupCount: 4, nHid: 32, nBlkPerGroup: 2, channels: 3, vocabSize: 1024, nInit: 64, imageSize: 64 }),
   tiny: Object.freeze({ groupCount: 4, nHid: 16, nBlkPerGroup: 1, channels: 3, vocabSize: 64, nInit: 16, imageSize: 32 }),
 } satisfies Record<string, Readonly<DvaeConfig>>
@@ -75,4 +78,27 @@ export function tokenGridSize(config: DvaeConfig, imageSize = config.imageSize):
 /** Width of group g (1-based) on the encoder side: nHid·2^(g−1). */
 export function groupWidth(config: DvaeConfig, g: number): number {
   return config.nHid * 2 ** (g - 1)
+}
+
+/**
+ * An upper bound on the floats of any one tensor a forward pass makes per image, for splitting
+ * batches under Device.maxTensorBytes. Convolutions unfold their input (im2col: kernel² values
+ * per input channel and pixel), so the largest tensors are the unfolded inputs of the 3×3 and
+ * 7×7 convolutions at full resolution, the widest activations, and the code logits / one-hot
+ * codes. Group g works at side imageSize/2^(g−1) and width nHid·2^(g−1) on both sides.
+ */
+export function peakFloatsPerImage(config: DvaeConfig, half: 'encoder' | 'decoder'): number {
+  const grid = tokenGridSize(config)
+  let peak = grid * grid * config.vocabSize
+  for (let g = 1; g <= config.groupCount; g++) {
+    const side = config.imageSize / 2 ** (g - 1)
+    const width = groupWidth(config, g)
+    // Encoder blocks open with a 3×3 conv of their input (the previous group's width, ≤ width);
+    // decoder blocks with a 1×1 conv of theirs (the coarser group's upsampled width, 2·width, or
+    // nInit), then 3×3 convs at width/4.
+    const perPixel = half === 'encoder' ? 9 * width : Math.max(2 * width, config.nInit, (9 * width) / 4)
+    peak = Math.max(peak, side * side * perPixel)
+  }
+  if (half === 'encoder') peak = Math.max(peak, config.imageSize * config.imageSize * config.channels * 49)
+  return peak
 }

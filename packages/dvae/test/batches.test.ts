@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { Device, nn, ops, tidy } from '@tessera/tensor-core'
+import { DiscreteVAE, peakFloatsPerImage } from '../src/index.js'
+
+process.env.XDG_RUNTIME_DIR ??= '/tmp'
+
+describe('batches larger than the device can bind', () => {
+  it('run in slices under Device.maxTensorBytes, with the results of one pass', async () => {
+    const d = await Device.create({ backend: 'cpu' })
+    const config = { groupCount: 3, nHid: 8, nBlkPerGroup: 1, vocabSize: 16, nInit: 8, imageSize: 16 }
+    const model = new DiscreteVAE(d, config, { seed: 5 })
+    const rng = new nn.HostRandom(9)
+    const images = d.tensor(Float32Array.from({ length: 5 * 3 * 16 * 16 }, () => rng.next()), [5, 3, 16, 16])
+    const whole = tidy(() => {
+      const logits = model.logits(images)
+      return { logits, decoded: model.decode(ops.argmax(logits, 1)) }
+    })
+    const calls = { encoder: 0, decoder: 0 }
+    const encoderForward = model.encoder.forward.bind(model.encoder)
+    const decoderForward = model.decoder.forwardTokens.bind(model.decoder)
+    model.encoder.forward = (x) => (calls.encoder++, encoderForward(x))
+    model.decoder.forwardTokens = (t) => (calls.decoder++, decoderForward(t))
+    // Room for two images' largest tensor on the decoder side and for one and a bit on the encoder's.
+    const backend = d.backend as { maxTensorBytes: number }
+    backend.maxTensorBytes = 2 * 1.25 * 4 * peakFloatsPerImage(model.config, 'decoder')
+    expect(backend.maxTensorBytes).toBeLessThan(2 * 1.25 * 4 * peakFloatsPerImage(model.config, 'encoder'))
+    const logits = model.logits(images)
+    const decoded = model.decode(ops.argmax(logits, 1))
+    expect(calls).toEqual({ encoder: 5, decoder: 3 })
+    expect(logits.shape).toEqual(whole.logits.shape)
+    expect(Array.from(await logits.read())).toEqual(Array.from(await whole.logits.read()))
+    expect(Array.from(await decoded.read())).toEqual(Array.from(await whole.decoded.read()))
+    d.destroy()
+  })
+})
