@@ -42,7 +42,7 @@ const { values: args } = parseArgs({
 })
 
 if (args.help) {
-  console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|tiny|mid|openai] [--config JSON] [--init MODEL_DIR (its weights and config)]
+  console.log(`usage: node scripts/train-emoji.mjs [--steps N] [--batch N] [--preset emoji-32|emoji-32-large|tiny|mid|openai] [--config JSON] [--init MODEL_DIR (its weights and config)]
   [--data emoji|shapes|packed:DIR|folder:DIR] [--out DIR] [--checkpoints DIR] [--resume [--export]] [--backend webgpu|cpu] [--seed N]
   [--lr X] [--grad-clip X (0: off)] [--kl-weight X] [--kl-warmup STEPS] [--codes gumbel|straight-through] [--tau-start X] [--tau-end X] [--tau-steps N (default: steps)] [--loss logit-laplace|mse] [--eval-every N] [--eval-count N] [--checkpoint-every N] [--log-every N]`)
   process.exit(0)

@@ -13,6 +13,10 @@ straight-through` mirrors train-emoji.mjs's fine-tuning of a saved model on hard
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --steps 4000 --lr 4e-3
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init models/emoji-32 \
         --codes straight-through --tau-start 0.0625 --kl-weight 0 --steps 2000 --lr 1e-3
+    # continue a saved model and write the result as a Tessera model directory (how
+    # models/emoji-32-large was finished; its manifest.json has the exact command):
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init MODEL_DIR \
+        --tau-start 0.25 --tau-end 0.25 --kl-weight 0.03 --batch 16 --lr 5e-4 --steps 12000 --save OUT_DIR
     # evaluate a saved model only, with searched tokens (as eval-heldout.mjs --search):
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init models/emoji-32 --steps 0 --search
 """
@@ -29,7 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dvae_torch import build, images_of, search_tokens  # noqa: E402
-from tessera_safetensors import read_safetensors  # noqa: E402
+from tessera_safetensors import read_safetensors, write_safetensors  # noqa: E402
 
 EPS = 0.1  # map_pixels / unmap_pixels, as OpenAI's dall_e
 # src/config.ts's emoji-32 preset (imageSize comes from the data).
@@ -61,6 +65,37 @@ def recipe_loss(enc, dec, x, tau, kl_weight, generator=None, codes_kind='gumbel'
     return recon + kl_weight * kl_scale * kl, recon, kl
 
 
+def save_model(out, enc, dec, config, args, curve):
+    """A Tessera model directory (what train-emoji.mjs --out writes), replaced atomically: the
+    files go to a sibling directory that is renamed over `out`, so a run killed mid-write leaves
+    the previous save whole."""
+    staging = out.rstrip('/') + '.saving'
+    os.makedirs(staging, exist_ok=True)
+    for module, name in ((enc, 'encoder'), (dec, 'decoder')):
+        write_safetensors(os.path.join(staging, name + '.safetensors'), module.state_dict())
+    last = curve[-1] if curve else {}
+    manifest = {
+        'format': 'tessera-dvae', 'version': 1, 'config': config,
+        'trainedBy': 'scripts/train_torch_reference.py (PyTorch ' + torch.__version__ + ')',
+        'command': ' '.join(['OPENBLAS_NUM_THREADS=1', '/usr/bin/python3', 'scripts/train_torch_reference.py'] + sys.argv[1:]),
+        'recipe': {k: v for k, v in vars(args).items() if k not in ('data', 'out', 'save', 'init', 'held_out_images')},
+        **({'initialisedFrom': {'dir': args.init, **json.load(open(os.path.join(args.init, 'manifest.json')))}} if args.init else {}),
+        'trainedSteps': last.get('step', 0),
+        'metrics': {'heldOutPsnrDb': last.get('psnr'), 'heldOutPerplexity': last.get('perplexity'), 'vocabSize': config['vocabSize'], 'heldOutImages': args.held_out_images},
+        'evalHistory': curve,
+    }
+    with open(os.path.join(staging, 'manifest.json'), 'w') as f:
+        f.write(json.dumps(manifest, indent=2) + '\n')
+    previous = out.rstrip('/') + '.previous'
+    if os.path.exists(out):
+        os.rename(out, previous)
+    os.rename(staging, out)
+    if os.path.exists(previous):
+        for name in os.listdir(previous):
+            os.remove(os.path.join(previous, name))
+        os.rmdir(previous)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data', required=True, help='directory with emoji-train.{u8,json} and emoji-heldout.{u8,json}')
@@ -80,7 +115,10 @@ def main():
     p.add_argument('--budget-s', type=float, help='size the run to this many seconds: --steps is then laid out from the speed of the first 100 steps (warmup, so no schedule jumps)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', help='write the eval curve here as JSON')
-    p.add_argument('--search', action='store_true', help="evaluate with searched tokens (dvae_torch.search_tokens: Tessera's encode search, 8 candidates, 2 passes)")
+    p.add_argument('--save', help='write the model here after every eval, as a Tessera model directory (encoder/decoder safetensors with OpenAI names, manifest.json): loadDvae and eval-heldout.mjs read it')
+    p.add_argument('--search', action='store_true', help="evaluate with searched tokens (dvae_torch.search_tokens: Tessera's encode search)")
+    p.add_argument('--candidates', type=int, default=8, help='with --search: codes tried per position (EncodeOptions.search.candidates)')
+    p.add_argument('--passes', type=int, default=2, help='with --search: passes over the grid (EncodeOptions.search.passes)')
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -89,6 +127,7 @@ def main():
     train, size = load(os.path.join(a.data, 'emoji-train'))
     held_out, _ = load(os.path.join(a.data, 'emoji-heldout'))
     train, held_out = train.to(dev), held_out.to(dev)
+    a.held_out_images = len(held_out)
     config = json.load(open(os.path.join(a.init, 'manifest.json')))['config'] if a.init else {**EMOJI_32, **json.loads(a.config), 'imageSize': size}
     vocab = config['vocabSize']
     enc, dec = build(config, torch.Generator().manual_seed(a.seed))
@@ -116,7 +155,7 @@ def main():
     def evaluate():
         with torch.no_grad():
             if a.search:
-                tokens = torch.cat([search_tokens(enc, dec, held_out[i:i + 64], vocab) for i in range(0, len(held_out), 64)])
+                tokens = torch.cat([search_tokens(enc, dec, held_out[i:i + 64], vocab, a.candidates, a.passes) for i in range(0, len(held_out), 64)])
             else:
                 tokens = enc(mapped(held_out)).argmax(1)
             recon = images_of(dec, tokens, vocab)
@@ -155,6 +194,8 @@ def main():
             print(f'step {step + 1}  recon {recon.item():.4f}  kl {kl.item():.3f}  tau {tau:.3f} | held-out PSNR {psnr:.2f} dB  perplexity {perplexity:.1f} ({perplexity / vocab:.0%})  {ms:.0f} ms/step', flush=True)
             if a.out:  # after every eval: a run stopped by a time limit keeps its curve
                 json.dump({'config': config, 'args': vars(a), 'curve': curve}, open(a.out, 'w'), indent=1)
+            if a.save:
+                save_model(a.save, enc, dec, config, a, curve)
         step += 1
 
 

@@ -1,5 +1,5 @@
-/** Models shipped inside this package (under models/). */
-export const BUNDLED_MODELS = ['emoji-32'] as const
+/** Models shipped inside this package (under models/); emoji-32 is the default: small and fast. */
+export const BUNDLED_MODELS = ['emoji-32', 'emoji-32-large'] as const
 export type BundledModel = (typeof BUNDLED_MODELS)[number]
 
 /**

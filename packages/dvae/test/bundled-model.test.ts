@@ -2,14 +2,15 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { tidy } from '@tessera/tensor-core'
 import { gatherBatch, loadEmojiDataset } from '@tessera/datasets'
-import { bundledModelUrl, loadDvae, psnr } from '../src/index.js'
+import { BUNDLED_MODELS, bundledModelUrl, loadDvae, preset, psnr } from '../src/index.js'
 import { device } from './helpers.js'
 
-describe('bundled emoji-32 model', () => {
-  it('loads and reconstructs held-out emoji about as well as its manifest records', async () => {
+describe.each(BUNDLED_MODELS)('bundled %s model', (name) => {
+  it('has its preset config and reconstructs held-out emoji about as well as its manifest records', async () => {
     const d = await device('cpu')
-    const { model, manifest } = await loadDvae(d, fileURLToPath(bundledModelUrl('emoji-32')))
+    const { model, manifest } = await loadDvae(d, fileURLToPath(bundledModelUrl(name)))
     expect(model.config).toEqual(manifest.config)
+    expect(model.config).toEqual(preset(name))
     const heldOut = await loadEmojiDataset({ imageSize: model.config.imageSize, split: 'heldout' })
     const batch = gatherBatch(heldOut, Array.from({ length: 48 }, (_, i) => Math.floor((i * heldOut.length) / 48)))
     const recon = tidy(() => model.decode(model.encode(d.tensor(batch.images, batch.shape))))

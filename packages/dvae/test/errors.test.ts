@@ -18,7 +18,7 @@ describe('configuration', () => {
     expect(() => resolveConfig({ nHid: 18 })).toThrow(/multiple of 4/)
     expect(() => resolveConfig({ imageSize: 20 })).toThrow(DvaeConfigError)
     expect(() => resolveConfig({ vocabSize: 0 })).toThrow(/vocabSize/)
-    expect(() => preset('huge')).toThrow(/known presets are openai, emoji-32, mid, tiny/)
+    expect(() => preset('huge')).toThrow(/known presets are openai, emoji-32, emoji-32-large, mid, tiny/)
   })
 })
 
