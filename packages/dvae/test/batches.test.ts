@@ -20,7 +20,8 @@ describe('batches larger than the device can bind', () => {
     const decoderForward = model.decoder.forwardTokens.bind(model.decoder)
     model.encoder.forward = (x) => (calls.encoder++, encoderForward(x))
     model.decoder.forwardTokens = (t) => (calls.decoder++, decoderForward(t))
-    // Room for two images' largest tensor on the decoder side and for one and a bit on the encoder's.
+    // Room for two images' largest tensor on the decoder side and for less than one on the encoder's,
+    // which then runs one image at a time.
     const backend = d.backend as { maxTensorBytes: number }
     backend.maxTensorBytes = 2 * 1.25 * 4 * peakFloatsPerImage(model.config, 'decoder')
     expect(backend.maxTensorBytes).toBeLessThan(2 * 1.25 * 4 * peakFloatsPerImage(model.config, 'encoder'))
