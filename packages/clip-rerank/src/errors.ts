@@ -1,0 +1,13 @@
+import { TesseraError } from '@tessera/tensor-core'
+
+/** A CLIP configuration that cannot build a model; the message names the field and the rule. */
+export class ClipConfigError extends TesseraError {}
+
+/** Images or tokens whose shape, dtype or values do not fit the model. */
+export class ClipInputError extends TesseraError {}
+
+/** A weights file or directory that cannot be loaded into the model. */
+export class ClipWeightsError extends TesseraError {}
+
+/** Training that cannot go on (a non-finite loss); the message says what to change. */
+export class ClipTrainingError extends TesseraError {}
