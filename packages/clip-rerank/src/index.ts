@@ -7,3 +7,8 @@ export { WEIGHTS_FILE, MANIFEST_FILE, TOKENIZER_FILE, loadClip, saveClip, readCl
 export { trainCaptionTokenizer, clipTokenizerFromJSON, checkTokenizer, tokenRows, type ClipTextTokenizer, type CaptionTokenizerOptions } from './tokenizer.js'
 export { CLIP_MEAN, CLIP_STD, preprocess, preprocessPixels, normalizeImages } from './preprocess.js'
 export { contrastiveLoss, clipObjective, type ClipObjective } from './train/loss.js'
+export { peakImageBytes, imageBatchLimit, encodeImagesBatched, encodeTextsBatched } from './encode.js'
+export { retrievalFromSimilarities, evaluateRetrieval, type RetrievalMetrics } from './train/metrics.js'
+export { GroupedAdamW, excludeFromDecay } from './train/optimizer.js'
+export { ClipTrainer, ClipTrainingTask, type ClipTrainOptions, type ResolvedClipTrainOptions, type ClipStepMetrics } from './train/trainer.js'
+export { Trainer, TrainingError, type TrainingTask, type RecordedStep, type StepResult, type TrainerRunOptions } from './train/loop.js'
