@@ -80,7 +80,6 @@ class CLIP(nn.Module):
     def __init__(self, embedDim, imageResolution, visionLayers, visionWidth, visionPatchSize,
                  contextLength, vocabSize, transformerWidth, transformerHeads, transformerLayers, visionHeads=None):
         super().__init__()
-        self.context_length = contextLength
         self.visual = VisionTransformer(imageResolution, visionPatchSize, visionWidth, visionLayers,
                                         visionHeads or visionWidth // 64, embedDim)
         self.transformer = Transformer(transformerWidth, transformerLayers, transformerHeads, causal=True)

@@ -12,3 +12,4 @@ export { retrievalFromSimilarities, evaluateRetrieval, type RetrievalMetrics } f
 export { GroupedAdamW, excludeFromDecay } from './train/optimizer.js'
 export { ClipTrainer, ClipTrainingTask, type ClipTrainOptions, type ResolvedClipTrainOptions, type ClipStepMetrics } from './train/trainer.js'
 export { Trainer, TrainingError, type TrainingTask, type RecordedStep, type StepResult, type TrainerRunOptions } from './train/loop.js'
+export { clipRerank, clipReranker, noneReranker, type Reranker, type RerankImages, type RerankOptions, type RerankResult } from './rerank.js'
