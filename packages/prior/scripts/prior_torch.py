@@ -72,6 +72,15 @@ def build_mask(entry, text_length, grid_size):
     return allowed
 
 
+def with_last_text_visible(allowed, text_length):
+    """The prior's input at position T is the last text token (the input is shifted by BOS), but the
+    mask contract counts position T as image position 0. Every image query may see it, as it sees
+    all text: column T is opened for queries T … L-1."""
+    allowed = allowed.clone()
+    allowed[text_length:, text_length] = True
+    return allowed
+
+
 def dalle_schedule(layers):
     """Mask names of the 'dalle' schedule: row, column, row, row, ... and conv in the last layer."""
     cycle = ['row', 'column', 'row', 'row']
@@ -181,7 +190,7 @@ class Prior(nn.Module):
         self.image_head = nn.Linear(D, Vi)
         self.mask_entries = resolve_masks(c['masks'], c['layers'])
         # Not parameters nor state: plain attributes, so the state dict holds the spec's names only.
-        self.allowed = [torch.tensor(build_mask(m, T, (H, W)), dtype=torch.bool) for m in self.mask_entries]
+        self.allowed = [with_last_text_visible(torch.tensor(build_mask(m, T, (H, W)), dtype=torch.bool), T) for m in self.mask_entries]
         self.reset_parameters()
 
     def reset_parameters(self, generator=None):

@@ -1,0 +1,6 @@
+export { PriorConfigError, PriorInputError, PriorTrainingError } from './errors.js'
+export { resolvePriorConfig, sequenceLength, type PriorConfig, type ResolvedPriorConfig } from './config.js'
+export { layerMasks, type LayerMask } from './masks.js'
+export { Block, SelfAttention, Mlp, type LayerCache } from './model/block.js'
+export { Prior, type PriorLosses } from './prior.js'
+export { generateImageTokens, type GenerateOptions, type GenerationProgress, type ImagePrompt } from './generate.js'
