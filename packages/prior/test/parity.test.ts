@@ -120,7 +120,7 @@ describe.each(devices)('parity with PyTorch on %s', (_name, getDevice) => {
     prior.loadStateDict(weightsOf(f, (f.json.tensors as { parameters: string[] }).parameters))
     const text = f.tensors['input.text']!.data
     const captions = [Array.from(text.subarray(0, 3)), Array.from(text.subarray(3, 6))]
-    const given = f.tensors['input.image']!.data
+    const given = Array.from(f.tensors['input.image']!.data)
     for (const kvCache of [true, false]) {
       const greedy = await prior.generate(captions, { sampler: 'greedy', kvCache })
       expect([...(await greedy.read())]).toEqual([...f.tensors['generate.greedy']!.data])
