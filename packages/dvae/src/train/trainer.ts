@@ -5,7 +5,6 @@ import type { DiscreteVAE, EncodeOptions } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
 import { dvaeObjective, type CodeRelaxation } from './objective.js'
 import { codebookPerplexity, CodeUsage, psnr } from './metrics.js'
-import { cosineAnneal, exponentialAnneal, linearRamp } from './schedules.js'
 
 export interface TrainOptions {
   /** Planned length: the LR, temperature and KL schedules are laid out over it. */
@@ -171,12 +170,12 @@ export class DvaeTrainer {
     this.optimizer = new optim.AdamW(model.namedParameters(), {
       lr: o.lr,
       weightDecay: o.weightDecay,
-      schedule: optim.warmupThen(o.warmupSteps, optim.cosineDecay(o.steps - o.warmupSteps, o.minLrFactor)),
+      schedule: optim.warmupCosine(o.steps, o.warmupSteps, o.minLrFactor),
     })
     this.sampler = new EpochSampler(data.length, o.batchSize, o.dataSeed)
     this.usage = new CodeUsage(model.config.vocabSize, o.deadCodeWindow)
-    this.tau = (o.tauSchedule === 'cosine' ? cosineAnneal : exponentialAnneal)(o.tauStart, o.tauEnd, o.tauSteps)
-    this.beta = linearRamp(o.klWeight, o.klWarmupSteps)
+    this.tau = (o.tauSchedule === 'cosine' ? optim.cosineAnneal : optim.exponentialAnneal)(o.tauStart, o.tauEnd, o.tauSteps)
+    this.beta = optim.linearRamp(o.klWeight, o.klWarmupSteps)
   }
 
   /** One optimisation step on the next batch. */
