@@ -60,7 +60,8 @@ const VARIANTS: Record<string, MatmulVariant> = {
 describe.each(Object.keys(VARIANTS))('matmul variant %s', (name) => {
   // On the CPU backend a variant runs its kernels' CPU twins (packing B included). Both are
   // checked against the triple loop below, never against matmulCpu (which many twins call).
-  it.for([...cases(), ...tileCases()].flatMap((c) => [{ ...c, device: gpuDevice }, { ...c, label: `${c.label}, cpu twins`, device: cpuDevice }]))('matches the triple-loop definition: $label', async ({ p, device }, ctx) => {
+  const runs = [...cases(), ...tileCases()].flatMap((c) => [[c.label, { p: c.p, device: gpuDevice }] as const, [`${c.label}, cpu twins`, { p: c.p, device: cpuDevice }] as const])
+  it.for(runs)('matches the triple-loop definition: %s', async ([, { p, device }], ctx) => {
     const d = await device()
     const variant = VARIANTS[name]!
     expect(variant.fits(d.backend, p)).toBe(true)
