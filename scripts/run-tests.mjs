@@ -3,7 +3,7 @@
 // read from the reports that scripts/vitest-report.mjs writes, one per package:
 //   failed and skipped tests by name, test files that failed (an import error is one), packages
 //   whose tests did not run or did not finish, then one line with every count.
-// Arguments go to turbo (e.g. --filter=@tessera/bpe); those after `--` go to vitest.
+// Arguments go to turbo, those after `--` to vitest: pnpm test -- --filter=@tessera/bpe -- test/gpt2.test.ts
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
