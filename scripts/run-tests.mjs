@@ -2,9 +2,10 @@
 // cores; --continue so one failing package does not hide the others) and closes with a summary
 // read from the reports that scripts/vitest-report.mjs writes, one per package:
 //   failed and skipped tests by name, test files that failed (an import error is one), packages
-//   whose tests did not run or did not finish, then one line with every count.
+//   whose tests did not run or did not finish, turbo's failed tasks (a build, say), then one line
+//   with every count.
 // Arguments go to turbo, those after `--` to vitest: pnpm test -- --filter=@tessera/bpe -- test/gpt2.test.ts
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +26,20 @@ if (dry.status !== 0) {
 }
 const packages = JSON.parse(dry.stdout).tasks.filter((t) => t.task === 'test' && t.command !== '<NONEXISTENT>').map((t) => t.package)
 
-const run = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...turboArgs, '--', '--reporter=default', `--reporter=${reporter}`, ...vitestArgs], { env, stdio: 'inherit' })
+// Tasks whose dependencies failed (a package that does not build) are not run, so they leave no report.
+const turbo = spawn('pnpm', ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue=dependencies-successful', ...turboArgs, '--', '--reporter=default', `--reporter=${reporter}`, ...vitestArgs], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+// turbo's closing "Failed:    @tessera/x#build, @tessera/x#test" names every failed task.
+let failedTasks = []
+let tail = ''
+turbo.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk)
+  tail = (tail + chunk.toString()).slice(-4096)
+})
+const status = await new Promise((resolve) => turbo.on('close', resolve))
+for (const line of tail.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
+  const m = /^\s*Failed:\s+(.+)$/.exec(line)
+  if (m) failedTasks = m[1].split(',').map((t) => t.trim())
+}
 
 const count = { passed: 0, failed: 0, skipped: 0, filesPassed: 0, filesFailed: 0 }
 const failedTests = []
@@ -40,6 +54,7 @@ for (const pkg of packages) {
   }
   const report = JSON.parse(readFileSync(path, 'utf8'))
   if (report.reason === 'interrupted') missing.push(`${pkg} (interrupted)`)
+  else if (report.files.length === 0) missing.push(`${pkg} (no test files)`)
   for (const message of report.unhandledErrors) failedFiles.push(`${pkg}: unhandled error: ${message}`)
   for (const file of report.files) {
     const failed = file.state !== 'passed' && file.state !== 'skipped'
@@ -60,11 +75,13 @@ list('failed tests', failedTests)
 list('failed test files', failedFiles)
 list('skipped tests', skippedTests)
 list('packages whose tests did not run or finish', missing)
+list('failed turbo tasks', failedTasks)
 const ran = packages.length - missing.length
 console.log(
   `\n${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped; ` +
     `test files: ${count.filesPassed} passed, ${count.filesFailed} failed; ` +
-    `packages: ${ran} of ${packages.length} ran${missing.length ? ` (not: ${missing.join(', ')})` : ''}`,
+    `packages: ${ran} of ${packages.length} ran${missing.length ? ` (not: ${missing.join(', ')})` : ''}` +
+    (failedTasks.length ? `; failed tasks: ${failedTasks.join(', ')}` : ''),
 )
-const ok = run.status === 0 && count.failed === 0 && count.filesFailed === 0 && failedFiles.length === 0 && missing.length === 0
-process.exit(ok ? 0 : run.status || 1)
+const ok = status === 0 && count.failed === 0 && count.filesFailed === 0 && failedFiles.length === 0 && missing.length === 0
+process.exit(ok ? 0 : status || 1)
