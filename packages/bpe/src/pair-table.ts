@@ -40,13 +40,14 @@ export class PairTable {
   }
 
   /**
-   * Registers `left right -> result` at `rank`. If the pair is already present the lower rank
-   * wins, which is what a merges file with a duplicated line means (first occurrence counts).
+   * Registers `left right -> result` at `rank`. If the pair is already present the higher rank
+   * wins: in a merges file with a duplicated line the last occurrence counts, as in GPT-2's and
+   * CLIP's Python (`dict(zip(merges, range(n)))`) and HuggingFace tokenizers (a HashMap collect).
    */
   set(left: number, right: number, rank: number, result: number): void {
     const slot = this.slotOf(left, right)
     if (this.lefts[slot] !== -1) {
-      if (rank < this.ranks[slot]!) {
+      if (rank > this.ranks[slot]!) {
         this.ranks[slot] = rank
         this.results[slot] = result
       }

@@ -7,8 +7,8 @@ import { BPETokenizer } from '../src/index.js'
 const here = path.dirname(fileURLToPath(import.meta.url))
 /** packages/bpe/test -> repository root. */
 export const repoRoot = path.resolve(here, '../../..')
-/** Reference copy of CLIP's merges; in CI `shared/` is a sibling of the repository. */
-export const clipMergesGzPath = path.resolve(repoRoot, '../shared/data/bpe_simple_vocab_16e6.txt.gz')
+/** Reference copy of CLIP's merges; in CI `shared/` is a sibling of the repository (TESSERA_SHARED_DIR overrides, e.g. for a worktree). */
+export const clipMergesGzPath = path.resolve(process.env.TESSERA_SHARED_DIR ?? path.resolve(repoRoot, '../shared'), 'data/bpe_simple_vocab_16e6.txt.gz')
 export const CLIP_MERGES_SHA256 = '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a'
 
 const require = createRequire(import.meta.url)

@@ -101,7 +101,7 @@ def self_test(out):
         renamed[cls] = clone
     sys.modules.update(fake)
     try:
-        config = {'groupCount': 4, 'nHid': 16, 'nBlkPerGroup': 2, 'channels': 3, 'vocabSize': 64, 'nInit': 16, 'imageSize': 32}
+        config = {'groupCount': 4, 'nHid': 8, 'nBlkPerGroup': 2, 'channels': 3, 'vocabSize': 64, 'nInit': 8, 'imageSize': 32}
         enc, dec = dvae_torch.build(config, torch.Generator().manual_seed(7))
         for model in (enc, dec):
             for module in model.modules():

@@ -9,5 +9,8 @@ export class DvaeInputError extends TesseraError {}
 /** A weights file or directory that cannot be loaded into the model. */
 export class DvaeWeightsError extends TesseraError {}
 
-/** Training that cannot go on (a non-finite loss); the message says what to change. */
-export class DvaeTrainingError extends TesseraError {}
+/**
+ * Training that cannot go on (a non-finite loss); the message says what to change. The loop
+ * that throws it is tensor-core's Trainer, shared by every model: this is its TrainingError.
+ */
+export { TrainingError as DvaeTrainingError } from '@tessera/tensor-core'

@@ -4,18 +4,24 @@ import { noGrad, readSafetensorsFile, tidy, type HostTensor } from '@tessera/ten
 import { dvaeObjective, loadDvae, mapPixels, oneHotCodes } from '../src/index.js'
 import { device, maxRelativeError } from './helpers.js'
 
-// Built by fixtures/make_fixtures.py: OpenAI's layout in PyTorch at the 'tiny' size.
-const FIXTURE = fileURLToPath(new URL('../fixtures/tiny', import.meta.url))
-
-async function reference(): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }> {
-  return readSafetensorsFile(`${FIXTURE}/reference.safetensors`)
-}
+// Built by fixtures/make_fixtures.py: OpenAI's layout in PyTorch at the 'tiny' size (one block
+// per group) and at two blocks per group (so post_gain's n_layers = groupCount · nBlkPerGroup).
+const FIXTURES = ['tiny', 'tiny-2blk'] as const
+// Gradient tolerance per fixture. tiny-2blk's references are float64; on these gradients
+// PyTorch's own float32 run is up to 4.1e-4 away from them (sums that cancel), and Tessera's
+// up to 6e-4 on lavapipe (it varies from run to run). A wrong n_layers (post_gain 1/16 instead
+// of 1/64) is off by O(1) and already fails the forward checks at 1e-4.
+const GRAD_RTOL = { tiny: 1e-4, 'tiny-2blk': 1e-3 }
+const fixtureDir = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
 
 // Values are O(1); the floor keeps near-zero entries from dominating the relative error.
 const RTOL = 1e-4
 const FLOOR = 1e-2
 
-describe.each(['cpu', 'webgpu'] as const)('PyTorch parity on %s', (backend) => {
+describe.each(FIXTURES.flatMap((fixture) => (['cpu', 'webgpu'] as const).map((backend) => [fixture, backend] as const)))('PyTorch parity of fixtures/%s on %s', (fixture, backend) => {
+  const FIXTURE = fixtureDir(fixture)
+  const reference = (): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }> => readSafetensorsFile(`${FIXTURE}/reference.safetensors`)
+
   it('encoder logits, tokens, decoder output and decoded images match', async () => {
     const d = await device(backend)
     const { tensors: ref } = await reference()
@@ -60,7 +66,7 @@ describe.each(['cpu', 'webgpu'] as const)('PyTorch parity on %s', (backend) => {
       const expected = ref[name]!.data as Float32Array
       const scale = Math.max(...Array.from(expected, Math.abs))
       // Relative to each value, with entries under 1e-3 of the largest judged against that floor.
-      expect(maxRelativeError(await grad.read(), expected, scale * 1e-3), name).toBeLessThan(RTOL)
+      expect(maxRelativeError(await grad.read(), expected, scale * 1e-3), name).toBeLessThan(GRAD_RTOL[fixture])
     }
     model.dispose()
   })

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Device, ops, tidy, type Tensor } from '@tessera/tensor-core'
+import { Device, loadTrainingCheckpoint, ops, saveTrainingCheckpoint, tidy, type Tensor } from '@tessera/tensor-core'
 import { EpochSampler, gatherBatch, makeShapesDataset } from '@tessera/datasets'
 import { DiscreteVAE, DvaeTrainer, mapPixels, sigmoidMse, straightThroughCodes, type StepMetrics, type TrainOptions } from '../src/index.js'
 
@@ -81,6 +81,44 @@ describe('training', () => {
       release(slower)
     } finally {
       await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('resumes checkpoints written before the loop moved to tensor-core: the same caller data, with or without a recipe', async () => {
+    const opts: TrainOptions = { steps: 8, batchSize: 4, lr: 2e-3 }
+    const dir = await mkdtemp(join(tmpdir(), 'dvae-format-'))
+    const noRecipeDir = await mkdtemp(join(tmpdir(), 'dvae-format-'))
+    try {
+      // The caller data DvaeTrainer wrote itself: data order, code usage, config, recipe (none before 2026-11-27).
+      const writer = await trainer(opts)
+      const sampler = new EpochSampler(data.length, 4, 0)
+      sampler.next()
+      sampler.next()
+      const extra = { sampler: sampler.state(), codeUsage: Array.from({ length: 32 }, (_, i) => (i % 3 === 0 ? -1 : 1)), config: writer.model.config, recipe: writer.options }
+      const run = { model: writer.model, optimizer: writer.optimizer, device: writer.model.device, step: 2 }
+      await saveTrainingCheckpoint(dir, { ...run, extra })
+      const { recipe: _, ...withoutRecipe } = extra
+      await saveTrainingCheckpoint(noRecipeDir, { ...run, extra: withoutRecipe })
+      release(writer)
+
+      const resumed = await trainer(opts)
+      expect(await resumed.resume(dir)).toBe(true)
+      expect(resumed.step).toBe(2)
+      expect(resumed.recipeChanges).toEqual([])
+      // Saved again, the checkpoint holds what was restored, in the same format.
+      await resumed.saveCheckpoint(dir)
+      const again = await loadTrainingCheckpoint(dir, { model: resumed.model, optimizer: resumed.optimizer, device: resumed.model.device })
+      expect(again!.extra).toEqual(extra)
+      release(resumed)
+
+      const slower = await trainer({ ...opts, lr: 5e-4 })
+      expect(await slower.resume(noRecipeDir)).toBe(true)
+      expect(slower.recipeChanges).toEqual(['lr 0.002 → 0.0005'])
+      expect(slower.optimizer.lr).toBe(5e-4)
+      release(slower)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+      await rm(noRecipeDir, { recursive: true, force: true })
     }
   })
 

@@ -100,9 +100,9 @@ describe('elementwise forward: WebGPU vs CPU', () => {
     })
   })
 
-  it('f16 storage computes in f32 and rounds on store', async () => {
+  it('f16 storage computes in f32 and rounds on store', async (ctx) => {
     const gpu = await gpuDevice()
-    if (!gpu.backend.supportsF16) return
+    ctx.skip(!gpu.backend.supportsF16, 'the adapter lacks shader-f16')
     await compareBackends((d) => {
       const x = d.tensor(randomArray(SIZE, 8, -4, 4), [SIZE], { dtype: 'f16' })
       const y = d.tensor(randomArray(SIZE, 9, -4, 4), [SIZE], { dtype: 'f16' })

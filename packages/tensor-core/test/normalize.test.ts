@@ -50,8 +50,8 @@ describe('softmax / logSoftmax', () => {
     ], { rtol: 1e-5, atol: 1e-6 })
   })
 
-  it('f16 storage with an f32 additive mask', async () => {
-    if (!(await gpuDevice()).backend.supportsF16) return
+  it('f16 storage with an f32 additive mask', async (ctx) => {
+    ctx.skip(!(await gpuDevice()).backend.supportsF16, 'the adapter lacks shader-f16')
     await compareBackends((d) => {
       const x = d.tensor(randomArray(T * S, 13, -4, 4), [T, S], { dtype: 'f16' })
       const mask = d.tensor(randomArray(T * S, 14, -2, 0), [T, S])

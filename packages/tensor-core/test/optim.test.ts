@@ -76,6 +76,28 @@ describe('optimizers', () => {
     expect(optim.cosineDecay(10, 0.1)(5)).toBeCloseTo(0.55)
     expect(optim.cosineDecay(10, 0.1)(20)).toBeCloseTo(0.1)
     expect(optim.exponentialDecay(0.5)(3)).toBe(0.125)
+    // warmupCosine: warmup, then the cosine over what is left of the run.
+    const lr = optim.warmupCosine(14, 4, 0.1)
+    expect(lr(0)).toBe(0.25)
+    expect(lr(4)).toBeCloseTo(1)
+    expect(lr(9)).toBeCloseTo(0.55)
+    expect(lr(14)).toBeCloseTo(0.1)
+    expect(lr(100)).toBeCloseTo(0.1)
+  })
+
+  it('anneals go from start to end over their steps, then stay', () => {
+    const tau = optim.exponentialAnneal(1, 1 / 16, 8)
+    expect(tau(0)).toBe(1)
+    expect(tau(4)).toBeCloseTo(0.25)
+    expect(tau(8)).toBeCloseTo(1 / 16)
+    expect(tau(20)).toBeCloseTo(1 / 16)
+    const cos = optim.cosineAnneal(1, 0.2, 10)
+    expect(cos(0)).toBeCloseTo(1)
+    expect(cos(5)).toBeCloseTo(0.6)
+    expect(cos(30)).toBeCloseTo(0.2)
+    expect(optim.linearRamp(6, 4)(1)).toBe(1.5)
+    expect(optim.linearRamp(6, 4)(9)).toBe(6)
+    expect(optim.linearRamp(6, 0)(0)).toBe(6)
   })
 
   it('clipGradNorm scales to the max norm and returns the old norm', async () => {

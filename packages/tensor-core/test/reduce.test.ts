@@ -94,8 +94,8 @@ describe('reductions: WebGPU vs CPU', () => {
     }, { rtol: 1e-5, atol: 1e-4 })
   })
 
-  it('f16 storage (accumulates in f32)', async () => {
-    if (!(await gpuDevice()).backend.supportsF16) return
+  it('f16 storage (accumulates in f32)', async (ctx) => {
+    ctx.skip(!(await gpuDevice()).backend.supportsF16, 'the adapter lacks shader-f16')
     await compareBackends((d) => {
       const x = d.tensor(randomArray(4 * 300, 9, -2, 2), [4, 300], { dtype: 'f16' })
       return [ops.sum(x, 1), ops.mean(x, 0), ops.max(x, 1), ops.argmin(x, 1), ops.logsumexp(x, 1)]

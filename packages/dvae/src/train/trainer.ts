@@ -1,11 +1,10 @@
 import { EpochSampler, gatherBatch, type ImageCaptionDataset, type SamplerState } from '@tessera/datasets'
-import { loadTrainingCheckpoint, ops, optim, saveTrainingCheckpoint, tidy, type Tensor } from '@tessera/tensor-core'
-import { DvaeConfigError, DvaeTrainingError } from '../errors.js'
+import { ops, optim, tidy, Trainer, type RecordedStep, type TrainerRunOptions } from '@tessera/tensor-core'
+import { DvaeConfigError } from '../errors.js'
 import type { DiscreteVAE, EncodeOptions } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
 import { dvaeObjective, type CodeRelaxation } from './objective.js'
 import { codebookPerplexity, CodeUsage, psnr } from './metrics.js'
-import { cosineAnneal, exponentialAnneal, linearRamp } from './schedules.js'
 
 export interface TrainOptions {
   /** Planned length: the LR, temperature and KL schedules are laid out over it. */
@@ -66,48 +65,24 @@ export interface EvalMetrics {
   images: number
 }
 
-export interface RunOptions {
+export interface RunOptions extends Omit<TrainerRunOptions<StepMetrics, EvalMetrics>, 'until' | 'evaluate'> {
+  /** Train until this step (default: the planned `steps`). */
   until?: number
-  onStep?: (m: StepMetrics) => void
-  onEval?: (m: EvalMetrics) => void
+  /** Held-out images: reconstruction PSNR every `evalEvery` steps and at the end. */
   evalSet?: ImageCaptionDataset
-  evalEvery?: number
   /** Images of `evalSet` used by the periodic evaluations (default: all); the final one uses all. */
   evalCount?: number
-  checkpointDir?: string
-  checkpointEvery?: number
-  /**
-   * Stops the run at the next step boundary once aborted (Ctrl-C, a job's time limit): the step
-   * in flight finishes, a checkpoint is written to `checkpointDir`, and `run` returns without
-   * the final evaluation, so no trained step is lost and `resume` continues from there.
-   */
-  signal?: AbortSignal
-  /**
-   * After the first step, time the matmul variants for the shapes it ran (GPU adapters; the
-   * winners persist per adapter, so later runs skip it). Worth it for long runs: on lavapipe
-   * tuning the emoji-32 model's ~50 shape classes takes minutes. Default false.
-   */
-  autotune?: boolean
 }
 
-/** What a training checkpoint carries besides model, optimizer, step and device RNG. */
-interface TrainerExtra {
+/**
+ * What a dVAE checkpoint carries besides model, optimizer, step and device RNG. tensor-core's
+ * Trainer saves the recipe (the resolved options) beside these fields, as this trainer did
+ * before the loop moved there (checkpoints before 2026-11-27 have none), so either loads.
+ */
+interface TrainerState {
   sampler: SamplerState
   codeUsage: number[]
   config: DiscreteVAE['config']
-  /** The options the checkpoint was trained with (absent in checkpoints before 2026-11-27). */
-  recipe?: Resolved
-}
-
-/** A step whose work is recorded and whose metrics are being read back (see `DvaeTrainer.run`). */
-interface RecordedStep {
-  step: number
-  tau: number
-  klWeight: number
-  lr: number
-  started: number
-  tensors: Tensor[]
-  values: Promise<[number, number, number, ArrayLike<number>]>
 }
 
 type Resolved = Required<Omit<TrainOptions, 'gradClip'>> & { gradClip: number | null }
@@ -146,13 +121,14 @@ function resolve(opts: TrainOptions): Resolved {
  * Trains a DiscreteVAE on an image dataset: gumbel-softmax relaxation with temperature
  * annealing (or straight-through argmax codes, to fine-tune), KL to the uniform prior with a
  * ramped weight, logit-Laplace (or MSE) reconstruction, AdamW with warmup + cosine decay.
- * Checkpoints hold everything a run depends on (weights, optimizer moments, step, device RNG,
- * data position, code usage), so a resumed run continues bit for bit.
+ * The loop (one step in flight, cadences, abort, checkpoints) is tensor-core's `Trainer`; this
+ * class is the dVAE's step, its data order and code usage, which checkpoints carry along with
+ * weights, optimizer moments, step and device RNG, so a resumed run continues bit for bit.
  */
 export class DvaeTrainer {
   readonly options: Resolved
   readonly optimizer: optim.AdamW
-  step = 0
+  private readonly trainer: Trainer<StepMetrics, TrainerState>
   private readonly sampler: EpochSampler
   private readonly usage: CodeUsage
   private readonly tau: (step: number) => number
@@ -171,34 +147,50 @@ export class DvaeTrainer {
     this.optimizer = new optim.AdamW(model.namedParameters(), {
       lr: o.lr,
       weightDecay: o.weightDecay,
-      schedule: optim.warmupThen(o.warmupSteps, optim.cosineDecay(o.steps - o.warmupSteps, o.minLrFactor)),
+      schedule: optim.warmupCosine(o.steps, o.warmupSteps, o.minLrFactor),
     })
     this.sampler = new EpochSampler(data.length, o.batchSize, o.dataSeed)
     this.usage = new CodeUsage(model.config.vocabSize, o.deadCodeWindow)
-    this.tau = (o.tauSchedule === 'cosine' ? cosineAnneal : exponentialAnneal)(o.tauStart, o.tauEnd, o.tauSteps)
-    this.beta = linearRamp(o.klWeight, o.klWarmupSteps)
+    this.tau = (o.tauSchedule === 'cosine' ? optim.cosineAnneal : optim.exponentialAnneal)(o.tauStart, o.tauEnd, o.tauSteps)
+    this.beta = optim.linearRamp(o.klWeight, o.klWarmupSteps)
+    this.trainer = new Trainer<StepMetrics, TrainerState>({
+      model,
+      optimizer: this.optimizer,
+      device: model.device,
+      recipe: o,
+      recordStep: (step) => this.recordStep(step),
+      state: () => ({ sampler: this.sampler.state(), codeUsage: this.usage.state(), config: model.config }),
+      setState: (state) => {
+        this.sampler.setState(state.sampler)
+        this.usage.setState(state.codeUsage)
+      },
+    })
+  }
+
+  /** Steps trained so far: the index of the next one. */
+  get step(): number {
+    return this.trainer.step
   }
 
   /** One optimisation step on the next batch. */
   async trainStep(): Promise<StepMetrics> {
-    return this.finishStep(this.recordStep())
+    return this.trainer.trainStep()
   }
 
   /**
-   * Records a step's work (forward, backward, clipping, AdamW) and starts reading its metrics
-   * back, without waiting for them; all host state (step, data position, schedules) advances
-   * here, so the next step can be recorded while the adapter still runs this one.
+   * Records a step's work (forward, backward, clipping, AdamW) on the next batch; the data
+   * position and schedules advance here, so the Trainer can record the next step while the
+   * adapter still runs this one.
    */
-  private recordStep(): RecordedStep {
+  private recordStep(step: number): RecordedStep<StepMetrics> {
     const started = performance.now()
     const { model } = this
     const device = model.device
-    const step = this.step
     const tau = this.tau(step)
     const klWeight = this.beta(step)
     const lr = this.optimizer.currentLr()
     const batch = gatherBatch(this.data, this.sampler.next())
-    const tensors = tidy(() => {
+    const read = tidy(() => {
       const target = mapPixels(device.tensor(batch.images, batch.shape))
       const { loss, recon, kl, logits } = dvaeObjective(model, target, { tau, klWeight, codes: this.options.codes, loss: this.options.loss })
       loss.backward()
@@ -207,100 +199,40 @@ export class DvaeTrainer {
       this.optimizer.zeroGrad()
       return [loss, recon, kl, ops.argmax(logits, -1)]
     })
-    const [lossT, reconT, klT, tokensT] = tensors
-    const values = Promise.all([lossT!.item(), reconT!.item(), klT!.item(), tokensT!.read()])
-    this.step++
-    return { step, tau, klWeight, lr, started, tensors, values }
-  }
-
-  /** Waits for a recorded step's metrics; checks the loss and records code usage. */
-  private async finishStep(recorded: RecordedStep): Promise<StepMetrics> {
-    const { step, tau, klWeight, lr, started } = recorded
-    let values: Awaited<RecordedStep['values']>
-    try {
-      values = await recorded.values
-    } finally {
-      for (const t of recorded.tensors) t.dispose()
-    }
-    const [loss, recon, kl, tokens] = values
-    if (!Number.isFinite(loss)) {
-      throw new DvaeTrainingError(`loss became ${loss} at step ${step} (recon ${recon}, kl ${kl}): lower the learning rate or clip gradients (gradClip), then resume from the last checkpoint`)
-    }
-    this.usage.record(step, tokens)
     return {
-      step,
-      loss,
-      recon,
-      kl,
-      tau,
-      klWeight,
-      lr,
-      perplexity: codebookPerplexity(tokens, this.model.config.vocabSize),
-      deadCodes: this.usage.deadCodes(step),
-      ms: performance.now() - started,
+      read,
+      metrics: ([loss, recon, kl, tokens]) => {
+        this.usage.record(step, tokens!)
+        return {
+          step,
+          loss: loss![0]!,
+          recon: recon![0]!,
+          kl: kl![0]!,
+          tau,
+          klWeight,
+          lr,
+          perplexity: codebookPerplexity(tokens!, this.model.config.vocabSize),
+          deadCodes: this.usage.deadCodes(step),
+          ms: performance.now() - started,
+        }
+      },
     }
   }
 
   /**
    * Trains until step `until` (default: the planned steps), calling `onStep` after every
-   * step, evaluating on `evalSet` every `evalEvery` steps and on all of it at the end, and checkpointing
-   * to `checkpointDir` every `checkpointEvery` steps and at the end (or when `signal` stops it early).
-   *
-   * One step is kept in flight: the host records step s+1 while the adapter still runs step s
-   * (on a GPU the host's recording and the GPU's work then overlap instead of taking turns),
-   * except before a step whose results must be complete first: an evaluation, a checkpoint,
-   * autotuning, the end. The values are those of running the steps one at a time.
+   * step, evaluating on `evalSet` every `evalEvery` steps (its first `evalCount` images) and on
+   * all of it at the end, and checkpointing to `checkpointDir` every `checkpointEvery` steps and
+   * at the end (or when `signal` stops it early). One step is kept in flight (see tensor-core's
+   * `Trainer.run`); the values are those of running the steps one at a time.
    */
   async run(opts: RunOptions = {}): Promise<EvalMetrics | null> {
-    const until = opts.until ?? this.options.steps
-    const evalEvery = opts.evalEvery ?? 0
-    const checkpointEvery = opts.checkpointDir ? (opts.checkpointEvery ?? 0) : 0
-    const evalDue = (s: number) => evalEvery > 0 && s % evalEvery === 0
-    const checkpointDue = (s: number) => checkpointEvery > 0 && s % checkpointEvery === 0
-    const isBoundary = (s: number) => s >= until || evalDue(s) || checkpointDue(s)
-    let last: EvalMetrics | null = null
-    const evaluate = async (count?: number) => {
-      if (!opts.evalSet) return
-      last = await this.evaluate(opts.evalSet, { count })
-      opts.onEval?.(last)
-    }
-    let tuned = !opts.autotune
-    let inFlight: RecordedStep | null = null
-    for (;;) {
-      if (opts.signal) await nextTask() // on the CPU backend a step never yields: let the abort (a signal handler, a click) run
-      const stopping = opts.signal?.aborted === true
-      const recordNext: boolean = !stopping && this.step < until && (inFlight === null || (tuned && !isBoundary(this.step)))
-      const next: RecordedStep | null = recordNext ? this.recordStep() : null
-      if (inFlight) {
-        let metrics: StepMetrics
-        try {
-          metrics = await this.finishStep(inFlight)
-        } catch (err) {
-          if (next) await this.finishStep(next).catch(() => {}) // frees its tensors; the run is over
-          throw err
-        }
-        // Not `onStep?.(await …)` on one line: without onStep that skipped the step.
-        opts.onStep?.(metrics)
-        if (!tuned) {
-          // The first step ran every matmul shape of the model once: time the variants for those.
-          await ops.autotuneSeenMatmuls(this.model.device)
-          tuned = true
-        }
-      }
-      inFlight = next
-      if (inFlight) continue
-      // Nothing in flight: the state is that after step `this.step`.
-      if (stopping) {
-        if (opts.checkpointDir) await this.saveCheckpoint(opts.checkpointDir)
-        return last
-      }
-      if (this.step >= until) break
-      if (evalDue(this.step)) await evaluate(opts.evalCount)
-      if (checkpointDue(this.step)) await this.saveCheckpoint(opts.checkpointDir!)
-    }
-    await evaluate()
-    if (opts.checkpointDir) await this.saveCheckpoint(opts.checkpointDir)
-    return last
+    const { until, evalSet, evalCount, ...loop } = opts
+    return this.trainer.run({
+      ...loop,
+      until: until ?? this.options.steps,
+      evaluate: evalSet && (({ final }) => this.evaluate(evalSet, { count: final ? undefined : evalCount })),
+    })
   }
 
   /** Reconstruction PSNR and code perplexity on (the first `count` images of) a dataset, with hard tokens. */
@@ -309,8 +241,7 @@ export class DvaeTrainer {
   }
 
   async saveCheckpoint(dir: string): Promise<void> {
-    const extra: TrainerExtra = { sampler: this.sampler.state(), codeUsage: this.usage.state(), config: this.model.config, recipe: this.options }
-    await saveTrainingCheckpoint(dir, { model: this.model, optimizer: this.optimizer, device: this.model.device, step: this.step, extra })
+    await this.trainer.saveCheckpoint(dir)
   }
 
   /**
@@ -321,28 +252,13 @@ export class DvaeTrainer {
    * it). Checkpoints older than the recipe record still report a changed LR.
    */
   async resume(dir: string): Promise<boolean> {
-    const state = await loadTrainingCheckpoint<TrainerExtra>(dir, { model: this.model, optimizer: this.optimizer, device: this.model.device })
-    if (!state) return false
-    this.step = state.step
-    this.sampler.setState(state.extra.sampler)
-    this.usage.setState(state.extra.codeUsage)
-    // The optimizer restored its saved base LR; the recipe given now governs, as for the schedules.
-    const savedLr = this.optimizer.lr
-    this.optimizer.lr = this.options.lr
-    const saved = state.extra.recipe
-    this.recipeChanges = saved
-      ? Object.entries(this.options)
-          .map(([key, value]) => [key, JSON.stringify(saved[key as keyof Resolved]), JSON.stringify(value)])
-          .filter(([, was, now]) => was !== now)
-          .map(([key, was, now]) => `${key} ${was} → ${now}`)
-      : savedLr !== this.options.lr
-        ? [`lr ${savedLr} → ${this.options.lr}`]
-        : []
-    return true
+    return this.trainer.resume(dir)
   }
 
   /** Options that differ from those of the checkpoint the last `resume` loaded (see `resume`). */
-  recipeChanges: string[] = []
+  get recipeChanges(): string[] {
+    return this.trainer.recipeChanges
+  }
 
   dispose(): void {
     this.optimizer.dispose()
@@ -381,9 +297,4 @@ export async function evaluateReconstruction(
     perplexity: codebookPerplexity(tokens, model.config.vocabSize),
     images: count,
   }
-}
-
-/** Resolves after the tasks already queued (timers, signal handlers, UI events) have run. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)))
 }

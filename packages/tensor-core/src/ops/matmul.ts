@@ -109,6 +109,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
 /** y = x·Wᵀ + b with W stored [out, in], as torch.nn.Linear. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor, activation: Activation = 'none'): Tensor {
-  return matmul(x, weight, { transB: true, bias, activation })
+  if (x.rank <= 2 || weight.rank !== 2) return matmul(x, weight, { transB: true, bias, activation })
+  // Leading dims fold into the rows: one [rows, in]·[in, out] product instead of a batch of small
+  // ones sharing the weight, and in backward one weight-gradient product over every row instead
+  // of a product per batch entry followed by a sum (a transformer step on lavapipe: 2.4× faster).
+  const y = matmul(reshape(x, [-1, x.shape[x.rank - 1]!]), weight, { transB: true, bias, activation })
+  return reshape(y, [...x.shape.slice(0, -1), weight.shape[0]!])
 }
 

@@ -2,4 +2,4 @@ export { Optimizer, type NamedParameters, type OptimizerState, type StepOptions 
 export { AdamW, type AdamWOptions } from './adamw.js'
 export { SGD, type SgdOptions } from './sgd.js'
 export { clipGradNorm } from './clip.js'
-export { linearWarmup, cosineDecay, exponentialDecay, warmupThen, type LrSchedule } from './schedule.js'
+export { linearWarmup, cosineDecay, exponentialDecay, warmupThen, warmupCosine, exponentialAnneal, cosineAnneal, linearRamp, type LrSchedule } from './schedule.js'

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
-import { CHECKPOINT_FILE, cleanStaleTemps, loadCheckpoint, saveCheckpoint, type HostTensor } from '../../src/io/index.js'
+import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE, cleanStaleTemps, loadCheckpoint, saveCheckpoint, type HostTensor } from '../../src/io/index.js'
 import { useTempDirs } from './helpers.js'
 
 const makeDir = useTempDirs()
@@ -92,5 +92,88 @@ describe('crash during a checkpoint write', () => {
 
     expect(await cleanStaleTemps(dir)).toEqual([orphan])
     expect(await readdir(dir)).toEqual([CHECKPOINT_FILE])
+  })
+})
+
+// saveCheckpoint itself in a child, its writes slowed (and, at 'between-renames', its first
+// rename followed by a hang) by patching the node:fs/promises builtin before it is imported.
+const CHECKPOINT_CHILD = `
+import { createRequire, syncBuiltinESMExports } from 'node:module'
+const fsp = createRequire(import.meta.url)('node:fs/promises')
+const [dir, stage] = process.argv.slice(2)
+const [realOpen, realRename] = [fsp.open, fsp.rename]
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+fsp.open = async (path, flags, mode) => {
+  const handle = await realOpen(path, flags, mode)
+  if (flags === 'wx') {
+    const write = handle.write.bind(handle)
+    handle.write = async (...args) => {
+      const result = await write(...args)
+      process.stdout.write('writing\\n')
+      await sleep(10)
+      return result
+    }
+  }
+  return handle
+}
+fsp.rename = async (from, to) => {
+  await realRename(from, to)
+  if (stage === 'between-renames') {
+    process.stdout.write('between\\n')
+    await sleep(1e9)
+  }
+}
+syncBuiltinESMExports()
+const { saveCheckpoint } = await import('./node-checkpoint.js')
+const tensors = {}
+for (let i = 0; i < 64; i++) tensors['model.t' + i] = { dtype: 'f32', shape: [32768], data: new Float32Array(32768).fill(i) }
+await saveCheckpoint(dir, { tensors, state: { step: 2 } })
+process.stdout.write('done\\n')
+`
+
+describe('crash during saveCheckpoint', () => {
+  const previous = { 'model.w': { dtype: 'f32', shape: [3], data: new Float32Array([1, 2, 3]) } } satisfies Record<string, HostTensor>
+
+  async function killChild(dir: string, stage: 'mid-write' | 'between-renames'): Promise<void> {
+    const codeDir = await makeDir()
+    await transpileIoModules(codeDir)
+    await writeFile(join(codeDir, 'child.mjs'), CHECKPOINT_CHILD)
+    const child = spawn(process.execPath, [join(codeDir, 'child.mjs'), dir, stage], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)))
+    let output = ''
+    const tempSize = async () => {
+      const name = (await readdir(dir)).find((n) => n.includes('.tmp-'))
+      return name === undefined ? 0 : (await stat(join(dir, name))).size
+    }
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', async (chunk: Buffer) => {
+        output += chunk.toString()
+        if (stage === 'between-renames' ? output.includes('between') : output.includes('writing') && (await tempSize()) > 1024 * 1024) resolve()
+      })
+      child.on('exit', () => reject(new Error(`child exited before the kill point: ${output}`)))
+    })
+    child.kill('SIGKILL')
+    expect(await exited).toBe('SIGKILL')
+    expect(output).not.toContain('done')
+  }
+
+  it('SIGKILL while the new checkpoint is half written: the previous one loads as current', async () => {
+    const dir = await makeDir()
+    await saveCheckpoint(dir, { tensors: previous, state: { step: 1 } })
+    await killChild(dir, 'mid-write')
+    expect(await loadCheckpoint(dir)).toMatchObject({ tensors: previous, state: { step: 1 }, path: join(dir, CHECKPOINT_FILE), skipped: [] })
+    // The next save sweeps the dead writer's temp and goes ahead.
+    await saveCheckpoint(dir, { tensors: previous, state: { step: 3 } })
+    expect((await readdir(dir)).sort()).toEqual([CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE].sort())
+    expect(await loadCheckpoint(dir)).toMatchObject({ state: { step: 3 }, skipped: [] })
+  })
+
+  it('SIGKILL between the two renames: current is gone, the previous one loads from prev, the next save recovers', async () => {
+    const dir = await makeDir()
+    await saveCheckpoint(dir, { tensors: previous, state: { step: 1 } })
+    await killChild(dir, 'between-renames')
+    expect(await loadCheckpoint(dir)).toMatchObject({ tensors: previous, state: { step: 1 }, path: join(dir, PREVIOUS_CHECKPOINT_FILE), skipped: [] })
+    await saveCheckpoint(dir, { tensors: previous, state: { step: 3 } })
+    expect(await loadCheckpoint(dir)).toMatchObject({ state: { step: 3 }, path: join(dir, CHECKPOINT_FILE), skipped: [] })
   })
 })

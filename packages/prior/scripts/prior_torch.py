@@ -1,0 +1,281 @@
+"""The Tessera prior in PyTorch, written independently from /work/notes/prior-spec.md (the same
+text as the TypeScript model): a decoder-only transformer over [BOS, text', image[:-1]] with one
+learned pad token per text position, text position + image row/column slot embeddings, pre-LN
+blocks with a per-layer attention mask, and the (1*text + 7*image)/8 loss.
+
+State-dict names are the spec's (text_embedding, text_pos_embedding, image_embedding,
+image_row_embedding, image_col_embedding, blocks.N.{ln_1,attn.qkv,attn.proj,ln_2,mlp.fc,mlp.proj},
+ln_f, text_head, image_head). The masks are plain loops over (query, key): clarity, not speed.
+Used by make_fixtures.py; runs with Debian's torch 1.13 (/usr/bin/python3).
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MASK_NAMES = ('row', 'column', 'conv', 'causal', 'full')
+DEFAULT_CONV_KERNEL = 11
+
+
+# ---------------------------------------------------------------------------------------------
+# Masks: allowed[q][k] (1 = query position q may attend to key position k), L = T + H*W.
+# ---------------------------------------------------------------------------------------------
+
+def _mask_spec(entry):
+    """A per-layer mask entry (a name, or {'name': ..., 'kernelSize': K}) → (name, options)."""
+    if isinstance(entry, str):
+        name, options = entry, {}
+    elif isinstance(entry, dict):
+        options = dict(entry)
+        name = options.pop('name')
+    else:
+        raise TypeError(f'mask entry must be a name or {{name, ...options}}, got {entry!r}')
+    if name not in MASK_NAMES:
+        raise ValueError(f'unknown mask {name!r}; known: {", ".join(MASK_NAMES)}')
+    return name, options
+
+
+def build_mask(entry, text_length, grid_size):
+    """The L×L allowed matrix of one mask as a list of lists of 0/1 ints."""
+    name, options = _mask_spec(entry)
+    T = text_length
+    H, W = grid_size
+    L = T + H * W
+    K = options.get('kernelSize', DEFAULT_CONV_KERNEL)
+    if name == 'conv' and (K < 1 or K % 2 == 0):
+        raise ValueError(f'conv kernelSize must be odd and >= 1, got {K}')
+    half = (K - 1) // 2
+    allowed = [[0] * L for _ in range(L)]
+    for q in range(L):
+        for k in range(L):
+            if name == 'full':
+                ok = True  # every key, text queries included (no causality anywhere)
+            elif k > q:
+                ok = False  # never a later position
+            elif q < T:
+                ok = True  # text: causal (k <= q, which also means k < T)
+            elif k < T:
+                ok = True  # image query: every text key
+            else:
+                i, j = q - T, k - T  # image query i, image key j, j <= i here
+                ri, ci, rj, cj = i // W, i % W, j // W, j % W
+                if name == 'row':
+                    ok = i - W <= j <= i
+                elif name == 'column':
+                    ok = j % W == i % W
+                elif name == 'conv':
+                    ok = abs(rj - ri) <= half and abs(cj - ci) <= half
+                else:  # causal
+                    ok = True
+            allowed[q][k] = 1 if ok else 0
+    return allowed
+
+
+def with_last_text_visible(allowed, text_length):
+    """The prior's input at position T is the last text token (the input is shifted by BOS), but the
+    mask contract counts position T as image position 0. Every image query may see it, as it sees
+    all text: column T is opened for queries T … L-1."""
+    allowed = allowed.clone()
+    allowed[text_length:, text_length] = True
+    return allowed
+
+
+def dalle_schedule(layers):
+    """Mask names of the 'dalle' schedule: row, column, row, row, ... and conv in the last layer."""
+    cycle = ['row', 'column', 'row', 'row']
+    return [cycle[l % 4] for l in range(layers - 1)] + ['conv']
+
+
+def resolve_masks(masks, layers):
+    """config masks (a list with one entry per layer, or the schedule name 'dalle') → list of entries."""
+    if masks == 'dalle':
+        return dalle_schedule(layers)
+    if isinstance(masks, (str, dict)):
+        raise ValueError(f"masks must be one entry per layer or the schedule 'dalle', got {masks!r}")
+    masks = list(masks)
+    if len(masks) != layers:
+        raise ValueError(f'masks has {len(masks)} entries for {layers} layers')
+    for m in masks:
+        _mask_spec(m)
+    return masks
+
+
+def mask_strings(allowed):
+    return [''.join(str(v) for v in row) for row in allowed]
+
+
+# ---------------------------------------------------------------------------------------------
+# Model
+# ---------------------------------------------------------------------------------------------
+
+def default_config(**overrides):
+    config = {'textVocabSize': 50, 'imageVocabSize': 64, 'textLength': 3, 'gridSize': [4, 5], 'width': 32,
+              'heads': 2, 'layers': 1, 'masks': ['row'], 'ffMult': 4, 'textLossWeight': 1, 'imageLossWeight': 7,
+              'padId': 0, 'dropout': 0}
+    config.update(overrides)
+    return config
+
+
+class Attention(nn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        if width % heads:
+            raise ValueError(f'width {width} is not a multiple of heads {heads}')
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+
+    def forward(self, x, allowed):
+        n, L, D = x.shape
+        h = self.heads
+        d = D // h
+        qkv = self.qkv(x)  # [n, L, 3D]: q | k | v along the output dim
+        q, k, v = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]
+        # Each of q, k, v: h heads of d contiguous features.
+        q = q.reshape(n, L, h, d).transpose(1, 2)  # [n, h, L, d]
+        k = k.reshape(n, L, h, d).transpose(1, 2)
+        v = v.reshape(n, L, h, d).transpose(1, 2)
+        scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d))  # [n, h, Lq, Lk]
+        scores = scores.masked_fill(~allowed, float('-inf'))  # softmax over allowed keys only
+        probs = torch.softmax(scores, dim=-1)
+        out = (probs @ v).transpose(1, 2).reshape(n, L, D)
+        return self.proj(out)
+
+
+class MLP(nn.Module):
+    def __init__(self, width, ff_mult):
+        super().__init__()
+        self.fc = nn.Linear(width, ff_mult * width)
+        self.proj = nn.Linear(ff_mult * width, width)
+
+    def forward(self, x):
+        return self.proj(F.gelu(self.fc(x)))  # exact (erf) GELU, torch's default
+
+
+class Block(nn.Module):
+    def __init__(self, width, heads, ff_mult):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(width, eps=1e-5)
+        self.attn = Attention(width, heads)
+        self.ln_2 = nn.LayerNorm(width, eps=1e-5)
+        self.mlp = MLP(width, ff_mult)
+
+    def forward(self, x, allowed):
+        x = x + self.attn(self.ln_1(x), allowed)
+        x = x + self.mlp(self.ln_2(x))
+        return x
+
+
+class Prior(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        c = default_config()
+        c.update(config)
+        if c.get('dropout', 0):
+            raise NotImplementedError('the reference has no dropout (the fixtures use dropout 0)')
+        self.config = c
+        Vt, Vi, T = c['textVocabSize'], c['imageVocabSize'], c['textLength']
+        H, W = c['gridSize']
+        D = c['width']
+        self.T, self.H, self.W, self.L = T, H, W, T + H * W
+        self.text_embedding = nn.Embedding(Vt + T + 1, D)  # vocab, pads by position, BOS
+        self.text_pos_embedding = nn.Embedding(T, D)
+        self.image_embedding = nn.Embedding(Vi, D)
+        self.image_row_embedding = nn.Embedding(H, D)
+        self.image_col_embedding = nn.Embedding(W, D)
+        self.blocks = nn.ModuleList([Block(D, c['heads'], c['ffMult']) for _ in range(c['layers'])])
+        self.ln_f = nn.LayerNorm(D, eps=1e-5)
+        self.text_head = nn.Linear(D, Vt + 1)
+        self.image_head = nn.Linear(D, Vi)
+        self.mask_entries = resolve_masks(c['masks'], c['layers'])
+        # Not parameters nor state: plain attributes, so the state dict holds the spec's names only.
+        self.allowed = [with_last_text_visible(torch.tensor(build_mask(m, T, (H, W)), dtype=torch.bool), T) for m in self.mask_entries]
+        self.reset_parameters()
+
+    def reset_parameters(self, generator=None):
+        """GPT-2 style: Linear and Embedding weights N(0, 0.02), biases 0, LayerNorm 1/0."""
+        with torch.no_grad():
+            for m in self.modules():
+                if isinstance(m, (nn.Linear, nn.Embedding)):
+                    m.weight.normal_(0.0, 0.02, generator=generator)
+                    if getattr(m, 'bias', None) is not None:
+                        m.bias.zero_()
+                elif isinstance(m, nn.LayerNorm):
+                    m.weight.fill_(1.0)
+                    m.bias.zero_()
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    def text_tokens(self, text):
+        """text' : a pad (padId) at position p becomes the id Vt + p."""
+        c = self.config
+        text = text.long()
+        pos = torch.arange(self.T).expand_as(text)
+        return torch.where(text == c['padId'], c['textVocabSize'] + pos, text)
+
+    def embed(self, text, image):
+        c = self.config
+        n = text.shape[0]
+        T, W = self.T, self.W
+        assert text.shape == (n, T), f'text must be [N, {T}], got {tuple(text.shape)}'
+        assert image.shape == (n, self.H * W), f'image must be [N, {self.H * W}], got {tuple(image.shape)}'
+        bos = torch.full((n, 1), c['textVocabSize'] + T, dtype=torch.long)
+        text_in = torch.cat([bos, self.text_tokens(text)], dim=1)  # positions 0..T
+        tok = torch.cat([self.text_embedding(text_in), self.image_embedding(image.long()[:, :-1])], dim=1)  # [n, L, D]
+        i = torch.arange(self.H * W)
+        slot = torch.cat([self.text_pos_embedding.weight,
+                          self.image_row_embedding(i // W) + self.image_col_embedding(i % W)], dim=0)  # [L, D]
+        return tok + slot
+
+    # -- forward / loss ---------------------------------------------------------------------
+
+    def forward(self, text, image):
+        x = self.embed(text, image)
+        for block, allowed in zip(self.blocks, self.allowed):
+            x = block(x, allowed)
+        x = self.ln_f(x)
+        return self.text_head(x[:, :self.T]), self.image_head(x[:, self.T:])
+
+    def text_targets(self, text):
+        c = self.config
+        text = text.long()
+        return torch.where(text == c['padId'], torch.full_like(text, c['textVocabSize']), text)
+
+    def loss(self, text, image):
+        c = self.config
+        text_logits, image_logits = self(text, image)
+        text_ce = F.cross_entropy(text_logits.reshape(-1, text_logits.shape[-1]), self.text_targets(text).reshape(-1))
+        image_ce = F.cross_entropy(image_logits.reshape(-1, image_logits.shape[-1]), image.long().reshape(-1))
+        wt, wi = c['textLossWeight'], c['imageLossWeight']
+        return (wt * text_ce + wi * image_ce) / (wt + wi), text_ce, image_ce
+
+    # -- generation (no KV cache: a second opinion for the cached TS sampler) -----------------
+
+    @torch.no_grad()
+    def generate(self, text, prefix=None, greedy=True, temperature=1.0, top_k=None, generator=None):
+        """Image tokens [N, HW] for `text`, keeping a given prefix of image tokens [N, P]. Each step
+        recomputes the whole sequence; the not-yet-sampled positions hold 0, which the masks (never a
+        later key) keep from mattering. Returns (tokens, margins): margins[n, i] is the gap between the
+        best and second-best logit at step i (how safe a greedy comparison is)."""
+        n, HW = text.shape[0], self.H * self.W
+        image = torch.zeros(n, HW, dtype=torch.long)
+        start = 0
+        if prefix is not None:
+            start = prefix.shape[1]
+            image[:, :start] = prefix.long()
+        margins = torch.full((n, HW), float('nan'))
+        for i in range(start, HW):
+            _, logits = self(text, image)
+            step = logits[:, i].float()
+            top2 = step.topk(2, dim=-1).values
+            margins[:, i] = top2[:, 0] - top2[:, 1]
+            if greedy:
+                image[:, i] = step.argmax(-1)
+            else:
+                step = step / temperature
+                if top_k is not None:
+                    kth = step.topk(top_k, dim=-1).values[:, -1:]
+                    step = step.masked_fill(step < kth, float('-inf'))
+                image[:, i] = torch.multinomial(torch.softmax(step, -1), 1, generator=generator).squeeze(1)
+        return image.to(torch.int32), margins

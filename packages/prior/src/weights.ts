@@ -1,0 +1,58 @@
+import { nn, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile, type Device, type HostTensor } from '@tessera/tensor-core'
+import type { PriorConfig } from './config.js'
+import { PriorConfigError } from './errors.js'
+import { Prior } from './prior.js'
+
+export const PRIOR_MANIFEST = 'manifest.json'
+export const PRIOR_WEIGHTS = 'prior.safetensors'
+
+/** manifest.json of a prior directory: the config plus free-form provenance (recipe, metrics). */
+export interface PriorManifest {
+  format: 'tessera-prior'
+  version: 1
+  config: PriorConfig
+  [key: string]: unknown
+}
+
+/** Builds the prior a directory describes and loads its weights (Node); typed errors name the file. */
+export async function loadPrior(device: Device, dir: string): Promise<{ prior: Prior; manifest: PriorManifest }> {
+  const { readFile } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  const manifestPath = join(dir, PRIOR_MANIFEST)
+  let manifest: PriorManifest
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8'))
+  } catch (error) {
+    throw new PriorConfigError(`cannot read ${manifestPath}: ${(error as Error).message}`)
+  }
+  if (manifest.format !== 'tessera-prior') throw new PriorConfigError(`${manifestPath} is not a prior manifest (format ${JSON.stringify(manifest.format)})`)
+  const prior = new Prior(device, manifest.config)
+  try {
+    let tensors: Record<string, HostTensor>
+    try {
+      tensors = (await readSafetensorsFile(join(dir, PRIOR_WEIGHTS))).tensors
+    } catch (error) {
+      throw new PriorConfigError(`cannot read ${join(dir, PRIOR_WEIGHTS)}: ${(error as Error).message}`)
+    }
+    try {
+      prior.loadStateDict(tensors)
+    } catch (error) {
+      if (error instanceof nn.StateDictError) throw new PriorConfigError(`${join(dir, PRIOR_WEIGHTS)} does not fit the config in ${PRIOR_MANIFEST}: ${error.message}`)
+      throw error
+    }
+  } catch (error) {
+    prior.dispose()
+    throw error
+  }
+  return { prior, manifest }
+}
+
+/** Writes prior.safetensors and manifest.json (config + provenance), each atomically (Node). */
+export async function savePrior(prior: Prior, dir: string, provenance: Record<string, unknown> = {}): Promise<void> {
+  const { mkdir } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  await mkdir(dir, { recursive: true })
+  await writeSafetensorsFile(join(dir, PRIOR_WEIGHTS), await prior.hostStateDict())
+  const manifest: PriorManifest = { format: 'tessera-prior', version: 1, config: prior.config, ...provenance }
+  await writeFileAtomic(join(dir, PRIOR_MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'))
+}
