@@ -11,5 +11,10 @@ export { peakImageBytes, imageBatchLimit, encodeImagesBatched, encodeTextsBatche
 export { retrievalFromSimilarities, evaluateRetrieval, type RetrievalMetrics } from './train/metrics.js'
 export { GroupedAdamW, excludeFromDecay } from './train/optimizer.js'
 export { ClipTrainer, ClipTrainingTask, type ClipTrainOptions, type ResolvedClipTrainOptions, type ClipStepMetrics } from './train/trainer.js'
-export { Trainer, TrainingError, type TrainingTask, type RecordedStep, type StepResult, type TrainerRunOptions } from './train/loop.js'
-export { clipRerank, clipReranker, noneReranker, type Reranker, type RerankImages, type RerankOptions, type RerankResult } from './rerank.js'
+export { clipRerank, clipReranker, CLIP_RERANKER, type RerankImages, type RerankOptions, type RerankResult } from './rerank.js'
+
+// The one side effect of importing this package: the 'clip' reranker joins @tessera/plugins'
+// registry (ifAbsent: a second copy of the package does not fight the first).
+import { registerPlugin } from '@tessera/plugins'
+import { CLIP_RERANKER } from './rerank.js'
+registerPlugin(CLIP_RERANKER, { ifAbsent: true })

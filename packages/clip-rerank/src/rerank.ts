@@ -1,3 +1,4 @@
+import { CONTRACT_VERSIONS, type Reranker, type RerankerPlugin } from '@tessera/plugins'
 import { noGrad, ops, tidy, type Tensor } from '@tessera/tensor-core'
 import { l2Normalize, type CLIP } from './clip.js'
 import { encodeImagesBatched, imageBatchLimit } from './encode.js'
@@ -70,22 +71,26 @@ function encodeOnDevice(clip: CLIP, images: Tensor, batch: number): Tensor {
   return parts.length === 1 ? parts[0]! : ops.concat(parts, 0)
 }
 
-/** A reranker as the `@tessera/plugins` contract describes one: (prompt, images) → scores and the best k. */
-export interface Reranker {
-  readonly name: string
-  rerank(prompt: string, images: RerankImages, opts?: RerankOptions): Promise<RerankResult>
-}
-
-/** The `clip` reranker over a model and its tokenizer. */
-export function clipReranker(clip: CLIP, tokenizer: ClipTextTokenizer): Reranker {
-  return { name: 'clip', rerank: (prompt, images, opts) => clipRerank(clip, tokenizer, prompt, images, opts) }
-}
-
-/** The `none` reranker: every score 0, the candidates in their sampled order. */
-export const noneReranker: Reranker = {
-  name: 'none',
-  async rerank(_prompt, images, opts = {}) {
-    const n = images.shape[0]!
-    return { scores: new Float32Array(n), indices: Array.from({ length: Math.min(n, opts.keep ?? n) }, (_, i) => i) }
+/**
+ * The `clip` reranker of `@tessera/plugins` (contract version 1): `create({ model, tokenizer,
+ * batchSize? })` → `{ score(prompt, images) }`, the logits of `clipRerank`. Registered when this
+ * package is imported: `getPlugin('reranker', 'clip').create({ model, tokenizer })`.
+ */
+export const CLIP_RERANKER: RerankerPlugin = {
+  kind: 'reranker',
+  name: 'clip',
+  contract: CONTRACT_VERSIONS.reranker,
+  description: "CLIP's exp(logit_scale)·cosine between each image and the prompt (options: model, tokenizer, batchSize)",
+  create(options) {
+    const { model, tokenizer, batchSize } = options as { model?: CLIP; tokenizer?: ClipTextTokenizer; batchSize?: number }
+    if (!model || typeof (model as CLIP).encodeImage !== 'function' || !tokenizer || typeof tokenizer.tokenize !== 'function') {
+      throw new ClipInputError("the 'clip' reranker needs { model: CLIP, tokenizer } (e.g. from loadClip(device, dir))")
+    }
+    return clipReranker(model, tokenizer, { batchSize })
   },
+}
+
+/** The plugin contract's Reranker over a model and its tokenizer. */
+export function clipReranker(clip: CLIP, tokenizer: ClipTextTokenizer, opts: { batchSize?: number } = {}): Reranker {
+  return { score: async (prompt, images) => (await clipRerank(clip, tokenizer, prompt, images, { batchSize: opts.batchSize })).scores }
 }

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { noGrad, tidy } from '@tessera/tensor-core'
-import { clipRerank, imageBatchLimit, loadClip, noneReranker, peakImageBytes, preprocessPixels, VIT_B_32, type ClipTextTokenizer } from '../src/index.js'
+import { getPlugin, listPlugins } from '@tessera/plugins'
+import { clipRerank, imageBatchLimit, loadClip, peakImageBytes, preprocessPixels, VIT_B_32, type ClipTextTokenizer } from '../src/index.js'
 import { device } from './helpers.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tiny', import.meta.url))
@@ -76,10 +77,18 @@ describe.each(['cpu', 'webgpu'] as const)('clipRerank on %s', (backend) => {
   })
 })
 
-describe('none reranker', () => {
-  it('keeps the sampled order', async () => {
-    const r = await noneReranker.rerank('x', { data: new Float32Array(4 * 3 * 4 * 4), shape: [4, 3, 4, 4] }, { keep: 2 })
-    expect(r.indices).toEqual([0, 1])
-    expect(Array.from(r.scores)).toEqual([0, 0, 0, 0])
+describe('the clip reranker plugin', () => {
+  it("registers as 'clip' beside 'none' on import and scores through the plugin contract", async () => {
+    expect(listPlugins('reranker')).toEqual(expect.arrayContaining(['clip', 'none']))
+    const d = await device('cpu')
+    const { model } = await loadClip(d, FIXTURE)
+    const images = d.tensor(randomPixels(6, 16, 3), [6, 3, 16, 16])
+    const scores = await getPlugin('reranker', 'clip').create({ model, tokenizer }).score('a cat', images)
+    const direct = await clipRerank(model, tokenizer, 'a cat', images)
+    expect(Array.from(scores)).toEqual(Array.from(direct.scores))
+    expect(Array.from(await getPlugin('reranker', 'none').create({}).score('a cat', images))).toEqual([0, 0, 0, 0, 0, 0])
+    expect(() => getPlugin('reranker', 'clip').create({})).toThrow(/model: CLIP, tokenizer/)
+    images.dispose()
+    model.dispose()
   })
 })

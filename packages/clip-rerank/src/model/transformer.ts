@@ -1,19 +1,5 @@
 import { nn, ops, type Device, type Tensor } from '@tessera/tensor-core'
 
-type Activation = Parameters<nn.Linear['forward']>[1]
-
-/**
- * A linear layer over the last dim of [..., D] run as one 2-D product [rows, D]·Wᵀ: a 3-D input
- * would be a batch of small products whose weight gradient is summed over the batch afterwards
- * (on lavapipe that made a training step ~10× slower).
- */
-export function linearRows(x: Tensor, weight: Tensor, bias?: Tensor | null, activation: Activation = 'none'): Tensor {
-  if (x.rank === 2) return ops.linear(x, weight, bias ?? undefined, activation)
-  const d = x.shape[x.rank - 1]!
-  const y = ops.linear(ops.reshape(x, [-1, d]), weight, bias ?? undefined, activation)
-  return ops.reshape(y, [...x.shape.slice(0, -1), weight.shape[0]!])
-}
-
 /**
  * torch.nn.MultiheadAttention's parameters and computation, batch-first: `in_proj_weight`
  * [3D, D] and `in_proj_bias` [3D] (q, k, v stacked), `out_proj` (a Linear). The attention
@@ -42,10 +28,10 @@ export class MultiheadAttention extends nn.Module {
   forward(x: Tensor, mask?: Tensor): Tensor {
     const [n, l, d] = x.shape as [number, number, number]
     const h = this.heads
-    const qkv = ops.permute(ops.reshape(linearRows(x, this.inProjWeight, this.inProjBias), [n, l, 3, h, d / h]), [2, 0, 3, 1, 4]) // [3, N, H, L, hd]
+    const qkv = ops.permute(ops.reshape(ops.linear(x, this.inProjWeight, this.inProjBias), [n, l, 3, h, d / h]), [2, 0, 3, 1, 4]) // [3, N, H, L, hd]
     const part = (i: number) => ops.reshape(ops.slice(qkv, [{ start: i, end: i + 1 }]), [n, h, l, d / h])
     const out = ops.attention(part(0), part(1), part(2), { mask }) // [N, H, L, hd]
-    return linearRows(ops.reshape(ops.permute(out, [0, 2, 1, 3]), [n, l, d]), this.outProj.weight, this.outProj.bias)
+    return this.outProj.forward(ops.reshape(ops.permute(out, [0, 2, 1, 3]), [n, l, d]))
   }
 }
 
@@ -61,7 +47,7 @@ export class Mlp extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return linearRows(linearRows(x, this.cFc.weight, this.cFc.bias, 'quickGelu'), this.cProj.weight, this.cProj.bias)
+    return this.cProj.forward(this.cFc.forward(x, 'quickGelu'))
   }
 }
 

@@ -1,10 +1,9 @@
 import { EpochSampler, Mulberry32, type ImageCaptionDataset, type SamplerState } from '@tessera/datasets'
-import { ops, optim, tidy, type HostArray } from '@tessera/tensor-core'
+import { ops, optim, tidy, Trainer, type HostArray, type RecordedStep, type TrainingTask } from '@tessera/tensor-core'
 import type { CLIP } from '../clip.js'
 import { ClipConfigError } from '../errors.js'
 import { CLIP_MEAN, CLIP_STD, preprocessPixels } from '../preprocess.js'
 import { checkTokenizer, tokenRows, type ClipTextTokenizer } from '../tokenizer.js'
-import { Trainer, type RecordedStep, type TrainingTask } from './loop.js'
 import { clipObjective } from './loss.js'
 import { GroupedAdamW } from './optimizer.js'
 
