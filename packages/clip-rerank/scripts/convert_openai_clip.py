@@ -64,7 +64,7 @@ def convert(path, out, f32=False):
     write_safetensors(os.path.join(out, 'clip.safetensors'), tensors)
     with open(os.path.join(out, 'manifest.json'), 'w') as f:
         json.dump({'format': 'tessera-clip', 'version': 1, 'config': config, 'tokenizer': 'clip',
-                   'source': f'scripts/convert_openai_clip.py {os.path.basename(path)}'}, f, indent=2)
+                   'source': f'convert_openai_clip.py {os.path.basename(path)}'}, f, indent=2)
         f.write('\n')
     return sd, config
 
