@@ -9,6 +9,9 @@ export interface CreateOptions {
   seed?: number
 }
 
+/** Scalars OpenAI's TorchScript archives keep in their state dict that are not weights. */
+const ARCHIVE_SCALARS = new Set(['input_resolution', 'context_length', 'vocab_size'])
+
 /** OpenAI's initial temperature: logit_scale = ln(1/0.07). */
 export const INITIAL_LOGIT_SCALE = Math.log(1 / 0.07)
 /** OpenAI clamps the learned logit scale so logits are scaled by at most 100. */
@@ -50,6 +53,16 @@ export class CLIP extends nn.Module {
     // OpenAI's block initialisation, for both towers.
     this.transformer.loadStateDict(this.transformer.openaiInit(rng), { strict: false })
     this.visual.transformer.loadStateDict(this.visual.transformer.openaiInit(rng), { strict: false })
+  }
+
+  /**
+   * Loads OpenAI's state dict (names unchanged; fp16 values become f32). The three scalars
+   * OpenAI's TorchScript archives keep beside the weights (input_resolution, context_length,
+   * vocab_size) are ignored; any other unknown, missing or mis-shaped name is an error listing them.
+   */
+  override loadStateDict(source: nn.StateDictSource, opts: { strict?: boolean } = {}): void {
+    const entries = source instanceof Map ? [...source] : Object.entries(source)
+    super.loadStateDict(new Map(entries.filter(([name]) => !ARCHIVE_SCALARS.has(name))), opts)
   }
 
   /** Side of the square images the model takes. */

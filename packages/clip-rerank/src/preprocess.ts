@@ -1,4 +1,4 @@
-import { fitSquare, rgbaToPlanes, type ImagePlanes, type RgbaImage } from '@tessera/datasets'
+import { centerCropPlanes, resizePlanes, rgbaToPlanes, type ImagePlanes, type RgbaImage } from '@tessera/datasets'
 import { ClipInputError } from './errors.js'
 
 /** CLIP's per-channel normalisation (OpenAI's `_transform`). */
@@ -14,8 +14,40 @@ export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const
 export function preprocess(image: RgbaImage | ImagePlanes, resolution: number): Float32Array {
   const planes = 'channels' in image ? image : rgbaToPlanes(image)
   if (planes.channels !== 3) throw new ClipInputError(`CLIP takes RGB images, got ${planes.channels} channels`)
-  const fitted = fitSquare(planes, resolution)
-  return normalizeImages(fitted.data, resolution)
+  return normalizeImages(resizeAndCrop(planes, resolution).data, resolution)
+}
+
+/**
+ * torchvision's Resize(R) then CenterCrop(R) on a PIL image, as OpenAI's `_transform`: the
+ * shorter side becomes R and the longer int(R·long/short) (truncated), resampled bicubically
+ * with PIL's antialiasing (`resizePlanes` of @tessera/datasets); the crop starts at
+ * round((side − R)/2) (Python's round: halves to even).
+ */
+export function resizeAndCrop(planes: ImagePlanes, resolution: number): ImagePlanes {
+  const { height: h, width: w } = planes
+  const short = Math.min(h, w)
+  const long = Math.max(h, w)
+  const newLong = Math.floor((resolution * long) / short)
+  const [nh, nw] = w <= h ? [newLong, resolution] : [resolution, newLong]
+  const resized = resizePlanes(planes, nh, nw)
+  const top = pyRound((nh - resolution) / 2)
+  const left = pyRound((nw - resolution) / 2)
+  if (top === Math.floor((nh - resolution) / 2) && left === Math.floor((nw - resolution) / 2)) return centerCropPlanes(resized, resolution)
+  const out = new Float32Array(3 * resolution * resolution)
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < resolution; y++) {
+      const src = (c * nh + top + y) * nw + left
+      out.set(resized.data.subarray(src, src + resolution), (c * resolution + y) * resolution)
+    }
+  }
+  return { channels: 3, height: resolution, width: resolution, data: out }
+}
+
+/** Python 3's round(): halves go to the even neighbour. */
+function pyRound(x: number): number {
+  const f = Math.floor(x)
+  const d = x - f
+  return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1
 }
 
 /**
@@ -29,7 +61,7 @@ export function preprocessPixels(pixels: Float32Array, size: number, resolution:
   if (size === resolution) return normalizeImages(pixels, resolution)
   const out = new Float32Array(n * 3 * resolution * resolution)
   for (let i = 0; i < n; i++) {
-    const fitted = fitSquare({ channels: 3, height: size, width: size, data: pixels.subarray(i * per, (i + 1) * per) }, resolution)
+    const fitted = resizeAndCrop({ channels: 3, height: size, width: size, data: pixels.subarray(i * per, (i + 1) * per) }, resolution)
     out.set(normalizeImages(fitted.data, resolution), i * 3 * resolution * resolution)
   }
   return out

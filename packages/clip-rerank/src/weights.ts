@@ -25,10 +25,8 @@ export interface ClipManifest {
 
 /** Loads a state dict into a CLIP; name or shape mismatches become a ClipWeightsError that says what to check. */
 export function loadClipStateDict(model: CLIP, tensors: Record<string, HostTensor>, source = 'the state dict'): void {
-  // OpenAI's JIT archives carry three scalars that are not weights.
-  const weights = Object.fromEntries(Object.entries(tensors).filter(([name]) => !['input_resolution', 'context_length', 'vocab_size'].includes(name)))
   try {
-    model.loadStateDict(weights)
+    model.loadStateDict(tensors)
   } catch (error) {
     if (error instanceof nn.StateDictError) {
       throw new ClipWeightsError(`${source} does not fit the model: ${error.message}. Check that the config matches the weights (manifest.json) and that the file was written by scripts/convert_openai_clip.py.`)
@@ -105,7 +103,8 @@ export async function saveClip(model: CLIP, dir: string, opts: { tokenizer?: Cli
   const { join } = await import('node:path')
   await mkdir(dir, { recursive: true })
   await writeSafetensorsFile(join(dir, WEIGHTS_FILE), await model.hostStateDict())
-  const own = opts.tokenizer && opts.tokenizer !== 'clip' && opts.tokenizer.vocabSize !== 49408
+  // A tokenizer given as an object is saved beside the weights; 'clip' (or none) names OpenAI's.
+  const own = opts.tokenizer !== undefined && opts.tokenizer !== 'clip'
   if (own) await writeFile(join(dir, TOKENIZER_FILE), JSON.stringify((opts.tokenizer as ClipTokenizer).bpe.toJSON()) + '\n')
   const manifest: ClipManifest = { format: 'tessera-clip', version: 1, config: model.config, tokenizer: own ? TOKENIZER_FILE : 'clip', ...opts.provenance }
   await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n')

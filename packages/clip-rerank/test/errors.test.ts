@@ -25,6 +25,10 @@ describe('errors a user can act on', () => {
     const { text_projection: _, ...missing } = tensors
     expect(() => loadClipStateDict(model, missing)).toThrow(ClipWeightsError)
     expect(() => loadClipStateDict(model, missing)).toThrow(/missing: text_projection/)
+    // OpenAI's archives keep three scalars beside the weights: the contract's loadStateDict ignores them, nothing else.
+    const scalar = (v: number) => ({ dtype: 'i32' as const, shape: [], data: new Int32Array([v]) })
+    model.loadStateDict({ ...tensors, input_resolution: scalar(16), context_length: scalar(7), vocab_size: scalar(40) })
+    expect(() => model.loadStateDict({ ...tensors, 'visual.extra': scalar(1) })).toThrow(/unexpected: visual.extra/)
     model.dispose()
   })
 
