@@ -18,3 +18,4 @@ export { clipRerank, clipReranker, CLIP_RERANKER, type RerankImages, type Rerank
 import { registerPlugin } from '@tessera/plugins'
 import { CLIP_RERANKER } from './rerank.js'
 registerPlugin(CLIP_RERANKER, { ifAbsent: true })
+export { BUNDLED_MODELS, bundledModelUrl, type BundledModel } from './bundled.js'
