@@ -85,7 +85,11 @@ describe('the clip reranker plugin', () => {
     const images = d.tensor(randomPixels(6, 16, 3), [6, 3, 16, 16])
     const scores = await getPlugin('reranker', 'clip').create({ model, tokenizer }).score('a cat', images)
     const direct = await clipRerank(model, tokenizer, 'a cat', images)
-    expect(Array.from(scores)).toEqual(Array.from(direct.scores))
+    // Close, not identical: the registry lives on globalThis, so in one test process the 'clip'
+    // entry may be an earlier test file's copy of this module (ifAbsent keeps the first), with
+    // its own tensor-core instance and kernel choices.
+    expect(scores).toHaveLength(6)
+    scores.forEach((v, i) => expect(v).toBeCloseTo(direct.scores[i]!, 4))
     expect(Array.from(await getPlugin('reranker', 'none').create({}).score('a cat', images))).toEqual([0, 0, 0, 0, 0, 0])
     expect(() => getPlugin('reranker', 'clip').create({})).toThrow(/model: CLIP, tokenizer/)
     images.dispose()
