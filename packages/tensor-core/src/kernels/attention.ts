@@ -331,11 +331,15 @@ export const attentionDkDvKernel: Kernel<AttentionParams> = {
   name: 'attention.dkdv',
   key: attentionKey,
   shader(p) {
+    // Queries in chunks of 4 from a multiple of 4, so a chunk never straddles a mask word.
     let iStart = '  let iStart = 0u;\n'
-    if (p.causal) iStart = `  let off = i32(u.lk) - i32(u.lq);\n  let iStart = u32(clamp(i32(r0) - off, 0, i32(u.lq)));\n`
-    let ok = '    var ok = true;\n'
-    if (p.causal) ok += '    ok = ok && i32(j) <= i32(i) + off;\n'
-    if (p.masked) ok += '    if (i == iStart || (i & 31u) == 0u) { word = pm[mrow + (i >> 5u)]; }\n    ok = ok && ((word >> (i & 31u)) & 1u) != 0u;\n'
+    if (p.causal) iStart = `  let off = i32(u.lk) - i32(u.lq);\n  let iStart = u32(clamp(i32(r0) - off, 0, i32(u.lq))) & ~3u;\n`
+    let ok = '    var ok = vec4<u32>(i0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(u.lq);\n'
+    if (p.causal) ok += '    ok = ok & (vec4<i32>(i32(j)) <= vec4<i32>(i32(i0)) + vec4<i32>(0, 1, 2, 3) + off);\n'
+    if (p.masked) {
+      ok += `    if (i0 == iStart || (i0 & 31u) == 0u) { word = pm[mrow + (i0 >> 5u)]; }
+    ok = ok & (((vec4<u32>(word >> (i0 & 31u)) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)) != vec4<u32>(0u));\n`
+    }
     return {
       inputs: [vecBinding(p, 'q'), vecBinding(p, 'k'), vecBinding(p, 'v'), vecBinding(p, 'dout'), { name: 'lse', dtype: 'f32' }, { name: 'delta', dtype: 'f32' }, ...maskBinding(p)],
       outputs: [vecBinding(p, 'dk'), vecBinding(p, 'dvo')],
@@ -350,16 +354,28 @@ export const attentionDkDvKernel: Kernel<AttentionParams> = {
   for (var c = 0u; c < u.dv4; c++) { vr[c] = ld_v(vo + jk * u.dv, c); }
   var dkr: array<vec4<f32>, D4>;
   var dvr: array<vec4<f32>, DV4>;
-${iStart}${p.masked ? '  let mrow = mto + jk * u.mwt;\n  var word = 0u;\n' : ''}  for (var i = iStart; i < u.lq; i++) {
-${ok}    let qrow = qo + i * u.d;
-    let grow = (b * u.lq + i) * u.dv;
-    var s = 0.0;
-    for (var c = 0u; c < u.d4; c++) { s += dot(ld_q(qrow, c), kr[c]); }
-    let pr = select(0.0, exp(s - lse[b * u.lq + i]), ok);
-    var dp = 0.0;
-    for (var c = 0u; c < u.dv4; c++) { let g = ld_dout(grow, c); dvr[c] += pr * g; dp += dot(g, vr[c]); }
-    let ds = pr * (dp - delta[b * u.lq + i]);
-    for (var c = 0u; c < u.d4; c++) { dkr[c] += ds * ld_q(qrow, c); }
+${iStart}${p.masked ? '  let mrow = mto + jk * u.mwt;\n  var word = 0u;\n' : ''}  for (var i0 = iStart; i0 < u.lq; i0 += 4u) {
+${ok}    let ii = min(vec4<u32>(i0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(u.lq - 1u));
+    let qr = vec4<u32>(qo) + ii * u.d;
+    let rr = vec4<u32>(b * u.lq) + ii;
+    let gr = rr * u.dv;
+    var s = vec4<f32>(0.0);
+    for (var c = 0u; c < u.d4; c++) {
+      let kc = kr[c];
+      s += vec4<f32>(dot(ld_q(qr.x, c), kc), dot(ld_q(qr.y, c), kc), dot(ld_q(qr.z, c), kc), dot(ld_q(qr.w, c), kc));
+    }
+    let pr = select(vec4<f32>(0.0), exp(s - vec4<f32>(lse[rr.x], lse[rr.y], lse[rr.z], lse[rr.w])), ok);
+    var dp = vec4<f32>(0.0);
+    for (var c = 0u; c < u.dv4; c++) {
+      let g0 = ld_dout(gr.x, c); let g1 = ld_dout(gr.y, c); let g2 = ld_dout(gr.z, c); let g3 = ld_dout(gr.w, c);
+      dvr[c] += pr.x * g0 + pr.y * g1 + pr.z * g2 + pr.w * g3;
+      let vc = vr[c];
+      dp += vec4<f32>(dot(g0, vc), dot(g1, vc), dot(g2, vc), dot(g3, vc));
+    }
+    let ds = pr * (dp - vec4<f32>(delta[rr.x], delta[rr.y], delta[rr.z], delta[rr.w]));
+    for (var c = 0u; c < u.d4; c++) {
+      dkr[c] += ds.x * ld_q(qr.x, c) + ds.y * ld_q(qr.y, c) + ds.z * ld_q(qr.z, c) + ds.w * ld_q(qr.w, c);
+    }
   }
   if (j < u.lk) {
     let krow = (b * u.lk + j) * u.d;
