@@ -15,7 +15,7 @@ export const gpuDevice = () => (gpu ??= Device.create({ backend: 'webgpu' }))
 export const CAPTIONS = ['a red heart', 'a blue star', 'a green circle', 'a small red star', 'a big blue heart']
 
 /** A BPE trained on a few captions, with the pad token the bundle needs. */
-export const tinyTokenizer = () => BPETokenizer.train(CAPTIONS, { vocabSize: 280, minFrequency: 1, lowercase: true, specialTokens: ['<|pad|>'] })
+export const tinyTokenizer = () => BPETokenizer.train(CAPTIONS, { vocabSize: 400, minFrequency: 1, lowercase: true, specialTokens: ['<|pad|>'] })
 
 /** Freshly initialised parts that fit each other: dVAE preset 'tiny' (32² → 4×4 of 64 codes) and a two-layer prior. */
 export async function tinyParts(device: Device) {
@@ -25,7 +25,7 @@ export async function tinyParts(device: Device) {
     textVocabSize: tokenizer.vocabSize,
     padId: tokenizer.tokenToId('<|pad|>')!,
     imageVocabSize: 64,
-    textLength: 6,
+    textLength: 8,
     gridSize: [4, 4],
     width: 32,
     heads: 2,
