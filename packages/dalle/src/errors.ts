@@ -66,7 +66,7 @@ export class PromptTooLongError extends TesseraError {
     readonly tokens: number,
     readonly limit: number,
   ) {
-    super(`the prompt is ${tokens} tokens; this model takes at most ${limit} (shorten it, or truncate it: truncate: true, --truncate)`)
+    super(`the prompt is ${tokens} tokens; this model takes at most ${limit} (shorten it, or pass truncate: true)`)
   }
 }
 
