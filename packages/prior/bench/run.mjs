@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Device, optim, tidy } from '@tessera/tensor-core'
+import { Device, ops, optim, tidy } from '@tessera/tensor-core'
 import { Prior } from '../dist/index.js'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
@@ -25,6 +25,10 @@ const ids = (n, v, seed) => Int32Array.from({ length: n }, (_, i) => (i * 7919 +
 
 async function best(work) {
   await work() // warm-up: pipeline compilation, pools
+  // Each matmul shape runs its fastest variant on this adapter, as in training (train-prior.mjs
+  // autotunes): timed once per adapter and kept under ~/.cache/tessera.
+  await ops.autotuneSeenMatmuls(device)
+  await work()
   const times = []
   for (let i = 0; i < ITERATIONS; i++) {
     const start = performance.now()
@@ -39,7 +43,11 @@ const prior = new Prior(device, CONFIG)
 const captions = Array.from({ length: GEN_BATCH }, (_, r) => Array.from(ids(T, CONFIG.textVocabSize, r)))
 const generation = {}
 for (const kvCache of [true, false]) {
-  const r = await best(async () => (await prior.generate(captions, { kvCache, seed: 1 })).dispose())
+  const r = await best(async () => {
+    const tokens = await prior.generate(captions, { kvCache, seed: 1 })
+    await tokens.read() // generation records work without waiting for it: time it to the tokens
+    tokens.dispose()
+  })
   generation[kvCache ? 'kvCache' : 'recompute'] = { tokensPerSecond: (GEN_BATCH * HW) / r.seconds, ...r }
 }
 const opt = new optim.AdamW(prior.namedParameters(), { lr: 1e-4 })

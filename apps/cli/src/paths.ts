@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { UserError } from './fail.js'
+
+/** The repository's models/ folder (apps/cli/dist → the root), where the embedded bundles live; TESSERA_MODELS_DIR moves it. */
+export const MODELS_DIR = process.env.TESSERA_MODELS_DIR ?? fileURLToPath(new URL('../../../models/', import.meta.url))
+export const DEFAULT_MODEL = 'emoji'
+
+/** Relative paths mean the folder the user typed the command in (pnpm runs scripts from the root but sets INIT_CWD). */
+export function userPath(path: string): string {
+  return isAbsolute(path) ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path)
+}
+
+const HOW_TO_MAKE =
+  'make one from a trained prior with `node packages/dalle/scripts/make-bundle.mjs --prior PRIOR_DIR --dvae emoji-32 --out models/emoji` (see packages/dalle/README.md), or pass --model DIR'
+
+/** --model: a bundle directory, or the name of one under models/; without it the default bundle. */
+export function modelDir(model: string | undefined): { dir: string; isDefault: boolean } {
+  if (model === undefined) {
+    const dir = join(MODELS_DIR, DEFAULT_MODEL)
+    if (!existsSync(join(dir, 'manifest.json'))) throw new UserError(`no default model bundle at ${dir} yet: ${HOW_TO_MAKE}`)
+    return { dir, isDefault: true }
+  }
+  const named = join(MODELS_DIR, model)
+  if (/^[\w.-]+$/.test(model) && !existsSync(userPath(model)) && existsSync(named)) return { dir: named, isDefault: false }
+  const dir = userPath(model)
+  if (!existsSync(dir)) throw new UserError(`--model ${model}: no such directory (${dir}); ${HOW_TO_MAKE}`)
+  if (!existsSync(join(dir, 'manifest.json'))) throw new UserError(`--model ${model}: ${dir} is not a model bundle (no manifest.json); ${HOW_TO_MAKE}`)
+  return { dir, isDefault: false }
+}

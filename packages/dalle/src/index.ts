@@ -1,0 +1,8 @@
+export { BundleError, BundleFormatError, BundleNotFoundError, MissingComponentError, CorruptComponentError, ComponentMismatchError, PromptTooLongError, DalleInputError, type ComponentName } from './errors.js'
+export { BUNDLE_FORMAT, BUNDLE_VERSION, BUNDLE_MANIFEST, parseManifest, checkConfigs, type BundleManifest, type ComponentEntry, type TokenizerConfig } from './manifest.js'
+export { directorySource, urlSource, fileMapSource, type BundleSource, type BundleFiles } from './source.js'
+export { DalleBundle, loadBundle, saveBundle, PAD_TOKEN, type BundleLocation, type SaveBundleParts } from './bundle.js'
+export { generateImages, samplerStages, type GenerateOptions, type GenerateResult, type GenerateProgress, type GenerationModels } from './generate.js'
+export { regionMask, imageTokens, type ImagePromptInput } from './image-prompt.js'
+export { GeneratedImages } from './images.js'
+export { encodePrompt } from './prompt.js'
