@@ -3,7 +3,7 @@ export { VIT_B_32, EMOJI_32, PRESETS, preset, resolveConfig, configFromStateDict
 export { CLIP, INITIAL_LOGIT_SCALE, MAX_LOGIT_SCALE, l2Normalize, similarityLogits, type CreateOptions } from './clip.js'
 export { VisionTransformer } from './model/vision.js'
 export { Transformer, ResidualAttentionBlock, MultiheadAttention, Mlp } from './model/transformer.js'
-export { WEIGHTS_FILE, MANIFEST_FILE, TOKENIZER_FILE, loadClip, saveClip, readClipManifest, loadClipTokenizer, loadClipStateDict, clipFromBytes, type ClipManifest } from './weights.js'
+export { WEIGHTS_FILE, MANIFEST_FILE, TOKENIZER_FILE, loadClip, saveClip, readClipManifest, loadClipTokenizer, loadClipStateDict, clipFromBytes, clipBundleComponent, type ClipManifest } from './weights.js'
 export { trainCaptionTokenizer, clipTokenizerFromJSON, checkTokenizer, tokenRows, type ClipTextTokenizer, type CaptionTokenizerOptions } from './tokenizer.js'
 export { CLIP_MEAN, CLIP_STD, preprocess, preprocessPixels, normalizeImages, resizeAndCrop } from './preprocess.js'
 export { contrastiveLoss, clipObjective, type ClipObjective } from './train/loss.js'
@@ -11,7 +11,7 @@ export { peakImageBytes, imageBatchLimit, encodeImagesBatched, encodeTextsBatche
 export { retrievalFromSimilarities, evaluateRetrieval, type RetrievalMetrics } from './train/metrics.js'
 export { GroupedAdamW, excludeFromDecay } from './train/optimizer.js'
 export { ClipTrainer, ClipTrainingTask, type ClipTrainOptions, type ResolvedClipTrainOptions, type ClipStepMetrics } from './train/trainer.js'
-export { clipRerank, clipReranker, CLIP_RERANKER, type RerankImages, type RerankOptions, type RerankResult } from './rerank.js'
+export { clipRerank, clipReranker, CLIP_RERANKER, CLIP_COMPONENT_KIND, type ClipBundleLike, type RerankImages, type RerankOptions, type RerankResult } from './rerank.js'
 
 // The one side effect of importing this package: the 'clip' reranker joins @tessera/plugins'
 // registry (ifAbsent: a second copy of the package does not fight the first).

@@ -1,10 +1,13 @@
 import { CONTRACT_VERSIONS, type Reranker, type RerankerPlugin } from '@tessera/plugins'
-import { noGrad, ops, tidy, type Tensor } from '@tessera/tensor-core'
+import { ClipTokenizer } from '@tessera/bpe'
+import { noGrad, ops, tidy, type Device, type Tensor } from '@tessera/tensor-core'
 import { l2Normalize, type CLIP } from './clip.js'
 import { encodeImagesBatched, imageBatchLimit } from './encode.js'
 import { ClipInputError } from './errors.js'
 import { CLIP_MEAN, CLIP_STD, preprocessPixels } from './preprocess.js'
-import { tokenRows, type ClipTextTokenizer } from './tokenizer.js'
+import { clipTokenizerFromJSON, tokenRows, type ClipTextTokenizer } from './tokenizer.js'
+import { clipFromBytes } from './weights.js'
+import type { ClipConfig } from './config.js'
 
 /** Candidate images: pixels in [0, 1], NCHW RGB, square; on the device or on the host. */
 export type RerankImages = Tensor | { data: Float32Array; shape: readonly [number, number, number, number] }
@@ -72,22 +75,57 @@ function encodeOnDevice(clip: CLIP, images: Tensor, batch: number): Tensor {
 }
 
 /**
- * The `clip` reranker of `@tessera/plugins` (contract version 1): `create({ model, tokenizer,
- * batchSize? })` → `{ score(prompt, images) }`, the logits of `clipRerank`. Registered when this
- * package is imported: `getPlugin('reranker', 'clip').create({ model, tokenizer })`.
+ * What the reranker needs of a @tessera/dalle bundle (structurally: this package does not depend
+ * on dalle): the manifest's `clip` component and a way to read its files by role.
+ */
+export interface ClipBundleLike {
+  manifest: { components: { clip?: { kind: string; config: Record<string, unknown>; files: Record<string, string> } } }
+  readFile(component: 'clip', role: string): Promise<Uint8Array>
+}
+
+/** The bundle's `clip` component: kind, file roles (`weights`; `tokenizer` when the model has its own BPE). */
+export const CLIP_COMPONENT_KIND = 'tessera-clip'
+
+/**
+ * The `clip` reranker of `@tessera/plugins` (contract version 1), registered when this package
+ * is imported. `create` takes either `{ model, tokenizer, batchSize? }` or what @tessera/dalle's
+ * generate passes, `{ device, bundle }`: the bundle's `clip` component (files `weights` and
+ * optionally `tokenizer`, config = the ClipConfig) is loaded on the first `score`.
+ * Scores are `clipRerank`'s logits, exp(logit_scale)·cos.
  */
 export const CLIP_RERANKER: RerankerPlugin = {
   kind: 'reranker',
   name: 'clip',
   contract: CONTRACT_VERSIONS.reranker,
-  description: "CLIP's exp(logit_scale)·cosine between each image and the prompt (options: model, tokenizer, batchSize)",
+  description: "CLIP's exp(logit_scale)·cosine between each image and the prompt (options: { model, tokenizer } or a bundle's clip component)",
   create(options) {
-    const { model, tokenizer, batchSize } = options as { model?: CLIP; tokenizer?: ClipTextTokenizer; batchSize?: number }
-    if (!model || typeof (model as CLIP).encodeImage !== 'function' || !tokenizer || typeof tokenizer.tokenize !== 'function') {
-      throw new ClipInputError("the 'clip' reranker needs { model: CLIP, tokenizer } (e.g. from loadClip(device, dir))")
+    const { model, tokenizer, batchSize, device, bundle } = options as {
+      model?: CLIP
+      tokenizer?: ClipTextTokenizer
+      batchSize?: number
+      device?: Device
+      bundle?: ClipBundleLike
     }
-    return clipReranker(model, tokenizer, { batchSize })
+    if (model && tokenizer) return clipReranker(model, tokenizer, { batchSize })
+    if (device && bundle?.manifest?.components?.clip) {
+      let loaded: Promise<{ model: CLIP; tokenizer: ClipTextTokenizer }> | null = null
+      return {
+        async score(prompt, images) {
+          loaded ??= loadBundleClip(device, bundle)
+          const clip = await loaded
+          return (await clipRerank(clip.model, clip.tokenizer, prompt, images, { batchSize })).scores
+        },
+      }
+    }
+    throw new ClipInputError("the 'clip' reranker needs { model: CLIP, tokenizer } (e.g. from loadClip(device, dir)) or { device, bundle } with a bundle that has a clip component")
   },
+}
+
+async function loadBundleClip(device: Device, bundle: ClipBundleLike): Promise<{ model: CLIP; tokenizer: ClipTextTokenizer }> {
+  const entry = bundle.manifest.components.clip!
+  const model = clipFromBytes(device, await bundle.readFile('clip', 'weights'), entry.config as unknown as ClipConfig)
+  const tokenizer = entry.files.tokenizer ? clipTokenizerFromJSON(new TextDecoder().decode(await bundle.readFile('clip', 'tokenizer'))) : await ClipTokenizer.load()
+  return { model, tokenizer }
 }
 
 /** The plugin contract's Reranker over a model and its tokenizer. */

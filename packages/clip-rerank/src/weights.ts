@@ -109,3 +109,12 @@ export async function saveClip(model: CLIP, dir: string, opts: { tokenizer?: Cli
   const manifest: ClipManifest = { format: 'tessera-clip', version: 1, config: model.config, tokenizer: own ? TOKENIZER_FILE : 'clip', ...opts.provenance }
   await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n')
 }
+
+/**
+ * The `clip` part @tessera/dalle's saveBundle takes for a CLIP weights directory: its files by
+ * role (`weights`, and `tokenizer` for a model with its own BPE), kind and config (Node).
+ */
+export async function clipBundleComponent(dir: string): Promise<{ dir: string; kind: 'tessera-clip'; config: Record<string, unknown>; files: Record<string, string>; provenance: Record<string, unknown> }> {
+  const { config, format: _f, version: _v, tokenizer, ...provenance } = await readClipManifest(dir)
+  return { dir, kind: 'tessera-clip', config: { ...config }, files: { weights: WEIGHTS_FILE, ...(tokenizer === TOKENIZER_FILE && { tokenizer: TOKENIZER_FILE }) }, provenance }
+}

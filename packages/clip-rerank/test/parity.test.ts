@@ -91,9 +91,19 @@ describe.each(['cpu', 'webgpu'] as const)('PyTorch parity on %s', (backend) => {
     let worstStep = 0
     for (const [name, p] of params) {
       // The change each weight took, against PyTorch's (the weights themselves would hide it).
-      const was = before[name]!
-      const after = await p.read()
-      const expected = ref[`step.${name}`]!.data as Float32Array
+      let was = before[name]!
+      let after = await p.read()
+      let expected = ref[`step.${name}`]!.data as Float32Array
+      if (name.endsWith('attn.in_proj_bias')) {
+        // The key bias adds q·b_k to every score of a row, which softmax ignores: its gradient is
+        // exactly zero (1e-17 in f64) and in f32 rounding noise (1e-8–1e-7). Adam's first step,
+        // lr·g/(|g| + eps), turns that noise into updates up to ~0.1·lr: judged on their own.
+        const w = was.length / 3
+        const k = after.subarray(w, 2 * w).map((v, i) => v - was[w + i]!)
+        expect(Math.max(...k.map(Math.abs)), `${name} key part`).toBeLessThan(0.2 * Number(metadata.lr))
+        const drop = (a: Float32Array) => Float32Array.from([...a.subarray(0, w), ...a.subarray(2 * w)])
+        ;[was, after, expected] = [drop(was), drop(after), drop(expected)]
+      }
       // Both sides store the updated weight in f32, each rounding it by up to half an ulp: one ulp
       // (2^-23 relative) is allowed on top, which matters only for logit_scale (a step of 1e-3 on
       // 2.66, where an ulp is 2.4e-7, 2.4e-4 of the step).

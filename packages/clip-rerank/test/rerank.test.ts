@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { noGrad, tidy } from '@tessera/tensor-core'
 import { getPlugin, listPlugins } from '@tessera/plugins'
-import { clipRerank, imageBatchLimit, loadClip, peakImageBytes, preprocessPixels, VIT_B_32, type ClipTextTokenizer } from '../src/index.js'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { bundledModelUrl, clipBundleComponent, clipRerank, imageBatchLimit, loadClip, peakImageBytes, preprocessPixels, VIT_B_32, type ClipTextTokenizer } from '../src/index.js'
 import { device } from './helpers.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tiny', import.meta.url))
@@ -92,6 +94,26 @@ describe('the clip reranker plugin', () => {
     scores.forEach((v, i) => expect(v).toBeCloseTo(direct.scores[i]!, 4))
     expect(Array.from(await getPlugin('reranker', 'none').create({}).score('a cat', images))).toEqual([0, 0, 0, 0, 0, 0])
     expect(() => getPlugin('reranker', 'clip').create({})).toThrow(/model: CLIP, tokenizer/)
+    images.dispose()
+    model.dispose()
+  })
+
+  it("loads a @tessera/dalle bundle's clip component when generate passes { device, bundle }", async () => {
+    const d = await device('cpu')
+    const dir = fileURLToPath(bundledModelUrl('emoji-clip'))
+    const part = await clipBundleComponent(dir)
+    expect(part.kind).toBe('tessera-clip')
+    expect(part.files).toEqual({ weights: 'clip.safetensors', tokenizer: 'tokenizer.json' })
+    // As saveBundle lays it out: the files under clip/, read back by role.
+    const bundle = {
+      manifest: { components: { clip: { kind: part.kind, config: part.config, files: { weights: 'clip/clip.safetensors', tokenizer: 'clip/tokenizer.json' } } } },
+      readFile: async (_component: 'clip', role: string) => new Uint8Array(await readFile(join(dir, part.files[role]!))),
+    }
+    const images = d.tensor(randomPixels(5, 32, 4), [5, 3, 32, 32])
+    const fromBundle = await getPlugin('reranker', 'clip').create({ device: d, bundle }).score('grinning face', images)
+    const { model, tokenizer: own } = await loadClip(d, dir)
+    const direct = await clipRerank(model, own, 'grinning face', images)
+    fromBundle.forEach((v, i) => expect(v).toBeCloseTo(direct.scores[i]!, 4))
     images.dispose()
     model.dispose()
   })
