@@ -5,6 +5,7 @@
 // CLIP directory. Every part is loaded and checked against the others before anything is written.
 //   node packages/dalle/scripts/make-bundle.mjs --prior DIR [--tokenizer FILE] [--dvae emoji-32|DIR] [--clip DIR] --out models/emoji
 import { BPETokenizer } from '@tessera/bpe'
+import { clipBundleComponent } from '@tessera/clip-rerank'
 import { BUNDLED_MODELS, bundledModelUrl, loadDvae } from '@tessera/dvae'
 import { loadPrior } from '@tessera/prior'
 import { Device } from '@tessera/tensor-core'
@@ -23,11 +24,12 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'pad-token': { type: 'string', default: '<|pad|>' },
     note: { type: 'string' },
+    sampling: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
 if (args.help || !args.prior || !args.out) {
-  console.log(`usage: node packages/dalle/scripts/make-bundle.mjs --prior DIR --out DIR [--tokenizer FILE (default DIR/tokenizer.json)] [--dvae ${BUNDLED_MODELS.join('|')}|DIR] [--clip DIR] [--note TEXT]`)
+  console.log(`usage: node packages/dalle/scripts/make-bundle.mjs --prior DIR --out DIR [--tokenizer FILE (default DIR/tokenizer.json)] [--dvae ${BUNDLED_MODELS.join('|')}|DIR] [--clip DIR] [--note TEXT] [--sampling JSON (recommended generate settings, e.g. {"guidance":3,"topK":32})]`)
   process.exit(args.help ? 0 : 1)
 }
 
@@ -43,10 +45,8 @@ try {
   const { prior, manifest: priorManifest } = await loadPrior(device, args.prior)
   let clip
   if (args.clip) {
-    // The CLIP package's directory: manifest.json with kind/config and its safetensors files, copied as they are.
-    const m = JSON.parse(await readFile(join(args.clip, 'manifest.json'), 'utf8'))
-    const files = m.files ?? { weights: 'clip.safetensors' }
-    clip = { dir: args.clip, kind: m.kind ?? m.format ?? 'clip', config: m.config ?? {}, files, provenance: provenanceOf(m) }
+    // A @tessera/clip-rerank model directory (saveClip's): its weights and tokenizer, as the clip reranker reads them.
+    clip = await clipBundleComponent(args.clip)
   }
   const manifest = await saveBundle(args.out, {
     tokenizer,
@@ -54,6 +54,7 @@ try {
     prior,
     padToken: args['pad-token'],
     clip,
+    ...(args.sampling && { sampling: JSON.parse(args.sampling) }),
     provenance: {
       textTokenizer: { source: tokenizerPath },
       dvae: { source: BUNDLED_MODELS.includes(args.dvae) ? `@tessera/dvae bundled model ${args.dvae}` : dvaeDir, ...provenanceOf(dvaeManifest) },

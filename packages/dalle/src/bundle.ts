@@ -4,7 +4,7 @@ import { Prior, savePrior, type PriorConfig } from '@tessera/prior'
 import { nn, parseSafetensors, writeFileAtomic, type Device, type HostTensor } from '@tessera/tensor-core'
 import { BundleNotFoundError, CorruptComponentError, MissingComponentError, type ComponentName } from './errors.js'
 import { generateImages, type GenerateOptions, type GenerateResult } from './generate.js'
-import { BUNDLE_FORMAT, BUNDLE_MANIFEST, BUNDLE_VERSION, checkConfigs, checkTokenizer, parseManifest, type BundleManifest, type ComponentEntry } from './manifest.js'
+import { BUNDLE_FORMAT, BUNDLE_MANIFEST, BUNDLE_VERSION, checkConfigs, checkTokenizer, parseManifest, type BundleManifest, type ComponentEntry, type SamplingDefaults } from './manifest.js'
 import { encodePrompt } from './prompt.js'
 import { directorySource, fileMapSource, urlSource, type BundleFiles, type BundleSource } from './source.js'
 
@@ -79,7 +79,8 @@ export class DalleBundle {
 
   /** Prompt → `count` candidates → reranked → the best `keep`; see GenerateOptions. */
   generate(opts: GenerateOptions): Promise<GenerateResult> {
-    return generateImages(this, opts)
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as GenerateOptions
+    return generateImages(this, { ...this.manifest.sampling, ...given })
   }
 
   dispose(): void {
@@ -173,6 +174,8 @@ export interface SaveBundleParts {
   provenance?: { textTokenizer?: Record<string, unknown>; dvae?: Record<string, unknown>; prior?: Record<string, unknown> }
   /** A CLIP directory to copy into clip/: its files by role, kind and config (no loader here yet). */
   clip?: { dir: string; kind: string; config: Record<string, unknown>; files: Record<string, string>; provenance?: Record<string, unknown> }
+  /** Recommended sampling settings (see BundleManifest.sampling). */
+  sampling?: SamplingDefaults
   training?: Record<string, unknown>
   metrics?: Record<string, unknown>
 }
@@ -195,6 +198,7 @@ export async function saveBundle(dir: string, parts: SaveBundleParts): Promise<B
       dvae: { kind: 'dvae', config: parts.dvae.config, files: { encoder: 'dvae/encoder.safetensors', decoder: 'dvae/decoder.safetensors' }, ...(provenance.dvae && { provenance: provenance.dvae }) },
       prior: { kind: 'prior', config: parts.prior.config, files: { weights: 'prior/prior.safetensors' }, ...(provenance.prior && { provenance: provenance.prior }) },
     },
+    ...(parts.sampling && { sampling: parts.sampling }),
     ...(parts.training && { training: parts.training }),
     ...(parts.metrics && { metrics: parts.metrics }),
   }

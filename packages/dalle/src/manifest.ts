@@ -22,6 +22,14 @@ export interface TokenizerConfig {
   padToken: string
 }
 
+/** Options of `generate` a bundle may set defaults for. */
+export interface SamplingDefaults {
+  topK?: number
+  topP?: number
+  temperature?: number
+  guidance?: number
+}
+
 export interface BundleManifest {
   format: typeof BUNDLE_FORMAT
   version: typeof BUNDLE_VERSION
@@ -35,6 +43,11 @@ export interface BundleManifest {
     /** A slot for the CLIP reranker: its plugin reads the files through the loaded bundle. */
     clip?: ComponentEntry
   }
+  /**
+   * Sampling settings the bundle's makers recommend (e.g. the guidance its prior was trained
+   * for): `generate` uses each where the caller leaves that option out.
+   */
+  sampling?: SamplingDefaults
   /** How the bundle as a whole was made (commands, which stage ran where and for how long). */
   training?: Record<string, unknown>
   metrics?: Record<string, unknown>
@@ -77,6 +90,10 @@ export function parseManifest(bytes: Uint8Array, where: string): BundleManifest 
     for (const role of roles) {
       if (typeof entry.files[role] !== 'string') throw new BundleFormatError(`${where}/${BUNDLE_MANIFEST}: the ${name} component lists no ${role} file`)
     }
+  }
+  const sampling = json.sampling
+  if (sampling !== undefined && !(isObject(sampling) && Object.entries(sampling).every(([k, v]) => ['topK', 'topP', 'temperature', 'guidance'].includes(k) && typeof v === 'number'))) {
+    throw new BundleFormatError(`${where}/${BUNDLE_MANIFEST}: sampling may set topK, topP, temperature and guidance, as numbers; got ${JSON.stringify(sampling)}`)
   }
   const clip = json.components.clip
   if (clip !== undefined && !(isObject(clip) && typeof clip.kind === 'string' && isObject(clip.files))) {

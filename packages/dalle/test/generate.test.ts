@@ -1,4 +1,4 @@
-import { CONTRACT_VERSIONS, PluginNotFoundError, registerPlugin, unregisterPlugin } from '@tessera/plugins'
+import { CONTRACT_VERSIONS, listPlugins, PluginNotFoundError, registerPlugin, unregisterPlugin } from '@tessera/plugins'
 import { ops, tidy } from '@tessera/tensor-core'
 import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -42,6 +42,27 @@ describe('generate', () => {
     expect([...a.scores]).toEqual([0, 0, 0])
     expect(a.candidates).toEqual([0, 1, 2])
     expect(a.seconds).toBeGreaterThan(0)
+  })
+
+  it("uses the bundle's recommended sampling settings where the caller leaves them out", async () => {
+    const { mkdtemp, writeFile, readFile, cp } = await import('node:fs/promises')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const withDefaults = await mkdtemp(join(tmpdir(), 'dalle-sampling-'))
+    await cp(dir, withDefaults, { recursive: true })
+    const manifest = JSON.parse(await readFile(join(withDefaults, 'manifest.json'), 'utf8'))
+    await writeFile(join(withDefaults, 'manifest.json'), JSON.stringify({ ...manifest, sampling: { topK: 2, guidance: 3 } }))
+    const recommended = await loadBundle(await cpuDevice(), withDefaults)
+    const opts = { prompt: 'a red heart', count: 2, seed: 5 }
+    const byDefault = await recommended.generate(opts)
+    expect([...byDefault.tokens]).toEqual([...(await bundle.generate({ ...opts, topK: 2, guidance: 3 })).tokens])
+    expect([...byDefault.tokens]).not.toEqual([...(await bundle.generate(opts)).tokens])
+    // An explicit option wins over the bundle's.
+    expect([...(await recommended.generate({ ...opts, topK: 64, guidance: 1 })).tokens]).toEqual([...(await bundle.generate({ ...opts, topK: 64, guidance: 1 })).tokens])
+    await writeFile(join(withDefaults, 'manifest.json'), JSON.stringify({ ...manifest, sampling: { topk: 2 } }))
+    await expect(loadBundle(await cpuDevice(), withDefaults)).rejects.toThrow(/sampling may set topK, topP, temperature and guidance/)
+    recommended.dispose()
+    await rm(withDefaults, { recursive: true, force: true })
   })
 
   it('gives the same tokens on WebGPU as on the CPU backend (greedy)', async () => {
@@ -120,7 +141,12 @@ describe('generate', () => {
   it('unknown samplers, masks and rerankers are PluginNotFoundErrors listing the known names', async () => {
     await expect(bundle.generate({ prompt: 'a red heart', sampler: 'nucleus' })).rejects.toThrow(PluginNotFoundError)
     await expect(bundle.generate({ prompt: 'a red heart', masks: 'diagonal' })).rejects.toThrow(/registered: .*'row'/)
-    await expect(bundle.generate({ prompt: 'a red heart', reranker: 'clip' })).rejects.toThrow(/no reranker plugin named 'clip'; registered: .*'none'/)
+    await expect(bundle.generate({ prompt: 'a red heart', reranker: 'aesthetic' })).rejects.toThrow(/no reranker plugin named 'aesthetic'; registered: .*'none'.*'clip'/)
+  })
+
+  it("registers @tessera/clip-rerank's 'clip' reranker; a bundle without a clip component reranks with 'none' by default", async () => {
+    expect(listPlugins('reranker')).toContain('clip')
+    expect((await bundle.generate({ prompt: 'a red heart' })).reranker).toBe('none')
   })
 
   it('generates under another mask schedule with the same weights', async () => {
