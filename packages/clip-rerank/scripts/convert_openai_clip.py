@@ -25,6 +25,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'dvae', 'scripts'))  # tessera_safetensors
 from clip_torch import build, config_from_state_dict  # noqa: E402
 from tessera_safetensors import write_safetensors  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""Minimal safetensors writer/reader (the `safetensors` pip package is not required).
+"""Minimal safetensors writer/reader (the `safetensors` pip package is not required), shared by every
+package's PyTorch scripts (they add packages/dvae/scripts to sys.path); 0-d tensors stay 0-d (CLIP's logit_scale).
 
 Format: u64 little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
 padded with spaces to a multiple of 8, then the raw little-endian tensor bytes.
@@ -18,11 +19,12 @@ def write_safetensors(path, tensors, metadata=None):
     for name in sorted(tensors):
         value = tensors[name]
         array = value.detach().cpu().numpy() if hasattr(value, 'detach') else np.asarray(value)
+        shape = list(array.shape)  # np.ascontiguousarray turns a 0-d array (logit_scale) into shape [1]
         array = np.ascontiguousarray(array)
         if array.dtype not in _DTYPES:
             raise TypeError(f'{name}: unsupported dtype {array.dtype} (use float32, float16, int32 or uint32)')
         data = array.astype(array.dtype.newbyteorder('<'), copy=False).tobytes()
-        header[name] = {'dtype': _DTYPES[array.dtype], 'shape': list(array.shape), 'data_offsets': [offset, offset + len(data)]}
+        header[name] = {'dtype': _DTYPES[array.dtype], 'shape': shape, 'data_offsets': [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
     if metadata:
