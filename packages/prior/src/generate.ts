@@ -116,10 +116,8 @@ export async function generateImageTokens(prior: Prior, captions: readonly (read
   })
   let { tokens } = state
   let caches: LayerCache[] | null = null
-  let hidden: Tensor | null = null
-  const free = () => {
+  const freeCaches = () => {
     for (const cache of caches ?? []) (cache.k.dispose(), cache.v.dispose())
-    hidden?.dispose()
   }
   try {
     for (let i = prefix; i < HW; i++) {
@@ -145,10 +143,9 @@ export async function generateImageTokens(prior: Prior, captions: readonly (read
         return { tokens: ops.concat([tokens, ops.reshape(next, [rows, 1])], 1), caches: useCache ? run.caches : null }
       })
       tokens.dispose()
-      free()
+      freeCaches()
       tokens = step.tokens
       caches = step.caches
-      hidden = null
       if (opts.onProgress && ((i + 1 - prefix) % every === 0 || i === HW - 1)) {
         await opts.onProgress({ done: i + 1, total: HW, tokens: (await tokens.read()) as Int32Array })
       }
@@ -158,7 +155,7 @@ export async function generateImageTokens(prior: Prior, captions: readonly (read
     tokens.dispose()
     throw err
   } finally {
-    free()
+    freeCaches()
     state.textIn.dispose()
   }
 }
