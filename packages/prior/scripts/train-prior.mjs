@@ -5,7 +5,7 @@
 //   node packages/prior/scripts/train-prior.mjs --data packages/prior/.runs/emoji-data --steps 20000 --out packages/prior/.runs/emoji-prior
 import { BPETokenizer } from '@tessera/bpe'
 import { Device } from '@tessera/tensor-core'
-import { cp, readFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -107,6 +107,24 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   })
 }
 
+// Each run of this script that trains is a segment of the model's history: checkpointDir/segments.json
+// keeps them (command, steps, wall time, machine), so an export records how the model was really
+// trained, across Ctrl-C, resumes and sessions, not the export's own command.
+const segmentsPath = join(checkpointDir, 'segments.json')
+const segments = await readFile(segmentsPath, 'utf8').then(JSON.parse, () => [])
+const machine = `${hostname()}: ${device.kind} ${device.adapter.description || device.adapter.architecture}`
+// A segment ended without a record (killed): it reached the step this run resumed from.
+if (segments.length && segments.at(-1).toStep == null) segments.at(-1).toStep = trainer.step
+const segment = args.export ? null : { command: `node packages/prior/scripts/train-prior.mjs ${process.argv.slice(2).join(' ')}`, started: new Date().toISOString(), fromStep: trainer.step, toStep: null, wallSeconds: 0, machine }
+if (segment) segments.push(segment)
+async function recordSegment() {
+  if (!segment) return
+  segment.toStep = trainer.step
+  segment.wallSeconds = Math.round((Date.now() - started) / 1000)
+  await mkdir(checkpointDir, { recursive: true })
+  await writeFile(segmentsPath, JSON.stringify(segments, null, 2) + '\n')
+}
+
 const logEvery = Number(args['log-every'])
 let window = []
 const started = Date.now()
@@ -125,6 +143,7 @@ const last = await trainer.run({
   evalCount: Number(args['eval-count']),
   onEval: (m) => {
     evals.push(m)
+    void recordSegment()
     console.log(`eval @${m.step}: held-out text ${m.textCe.toFixed(3)} image ${m.imageCe.toFixed(3)} (perplexity ${m.imagePerplexity.toFixed(1)} of ${config.imageVocabSize}) over ${m.pairs} pairs`)
   },
   checkpointDir,
@@ -134,18 +153,21 @@ const last = await trainer.run({
   // this model's shapes on lavapipe; the winners persist per adapter).
   autotune: device.kind === 'webgpu',
 })
+await recordSegment()
 if (stop.signal.aborted && trainer.step < steps) {
   console.log(`stopped at step ${trainer.step}: checkpoint in ${checkpointDir}; continue with the same arguments and --resume (add --export to write the model as it is)`)
   process.exit(0)
 }
 await savePrior(prior, args.out, {
   training: {
-    command: `node packages/prior/scripts/train-prior.mjs ${process.argv.slice(2).join(' ')}`,
     trainer: 'Tessera PriorTrainer (@tessera/prior)',
     recipe,
     steps: trainer.step,
-    wallSecondsThisSegment: Math.round((Date.now() - started) / 1000),
-    machine: `${hostname()}: ${device.kind} ${device.adapter.description || device.adapter.architecture}`,
+    // Every segment that trained this checkpoint (segments.json); an export adds none of its own.
+    segments,
+    wallSeconds: segments.reduce((sum, x) => sum + (x.wallSeconds ?? 0), 0),
+    ...(args.export && { exportedWith: `node packages/prior/scripts/train-prior.mjs ${process.argv.slice(2).join(' ')}` }),
+    machine,
     data: { source: args.data, dvae: meta.dvae, train: train.length, heldOut: heldOut.length },
     heldOut: last,
   },
