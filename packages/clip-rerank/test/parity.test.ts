@@ -77,7 +77,7 @@ describe.each(['cpu', 'webgpu'] as const)('PyTorch parity on %s', (backend) => {
       worstGrad = Math.max(worstGrad, e)
       expect(e, name).toBeLessThan(RTOL)
     }
-    const before = Object.fromEntries(await Promise.all(params.map(async ([name, p]) => [name, await p.read()] as const)))
+    const before = Object.fromEntries(await Promise.all(params.map(async ([name, p]) => [name, (await p.read()) as Float32Array] as const)))
     const opt = new optim.AdamW(params, {
       lr: Number(metadata.lr),
       betas: [Number(metadata.beta1), Number(metadata.beta2)],
@@ -92,7 +92,7 @@ describe.each(['cpu', 'webgpu'] as const)('PyTorch parity on %s', (backend) => {
     for (const [name, p] of params) {
       // The change each weight took, against PyTorch's (the weights themselves would hide it).
       let was = before[name]!
-      let after = await p.read()
+      let after = (await p.read()) as Float32Array
       let expected = ref[`step.${name}`]!.data as Float32Array
       if (name.endsWith('attn.in_proj_bias')) {
         // The key bias adds q·b_k to every score of a row, which softmax ignores: its gradient is
