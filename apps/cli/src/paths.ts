@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DEFAULT_MODEL, modelUrl } from '@tessera/models'
 import { UserError } from './fail.js'
 
-/** The repository's models/ folder (apps/cli/dist → the root), where the embedded bundles live; TESSERA_MODELS_DIR moves it. */
-export const MODELS_DIR = process.env.TESSERA_MODELS_DIR ?? fileURLToPath(new URL('../../../models/', import.meta.url))
-export const DEFAULT_MODEL = 'emoji'
+/** Where the shipped bundles live (@tessera/models: the repository's models/ folder); TESSERA_MODELS_DIR moves it. */
+export const MODELS_DIR = process.env.TESSERA_MODELS_DIR ?? fileURLToPath(new URL('..', modelUrl()))
+export { DEFAULT_MODEL }
 
 /** Relative paths mean the folder the user typed the command in (pnpm runs scripts from the root but sets INIT_CWD). */
 export function userPath(path: string): string {
@@ -13,7 +14,7 @@ export function userPath(path: string): string {
 }
 
 const HOW_TO_MAKE =
-  'make one from a trained prior with `node packages/dalle/scripts/make-bundle.mjs --prior PRIOR_DIR --dvae emoji-32 --out models/emoji` (see packages/dalle/README.md), or pass --model DIR'
+  'make one from a trained prior with `node packages/dalle/scripts/make-bundle.mjs --prior PRIOR_DIR --dvae dvae-emoji-32 --clip clip-emoji --out models/emoji` (see packages/dalle/README.md), or pass --model DIR'
 
 /** --model: a bundle directory, or the name of one under models/; without it the default bundle. */
 export function modelDir(model: string | undefined): { dir: string; isDefault: boolean } {

@@ -2,7 +2,7 @@
 // Trains a small CLIP on the emoji captions + images of @tessera/datasets (both vendors; held out
 // by emoji) and writes a weights directory (clip.safetensors, tokenizer.json, manifest.json with
 // the command, steps, wall time, machine and retrieval metrics).
-// Run after `pnpm build`:  node scripts/train-clip.mjs --steps 4000 --batch 128 --out models/emoji-clip
+// Run after `pnpm build`:  node scripts/train-clip.mjs --steps 4000 --batch 128 --out ../../models/clip-emoji
 // Ctrl-C (or SIGTERM) checkpoints at the next step boundary; rerun with --resume to continue.
 import { parseArgs } from 'node:util'
 import { cpus, hostname } from 'node:os'
@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     config: { type: 'string', default: '{}' },
     'vocab-size': { type: 'string', default: '1024' },
     data: { type: 'string', default: 'emoji' },
-    out: { type: 'string', default: 'models/emoji-clip' },
+    out: { type: 'string', default: '../../models/clip-emoji' },
     checkpoints: { type: 'string', default: '.runs/emoji-clip' },
     resume: { type: 'boolean', default: false },
     export: { type: 'boolean', default: false },

@@ -18,4 +18,3 @@ export { clipRerank, clipReranker, CLIP_RERANKER, CLIP_COMPONENT_KIND, type Clip
 import { registerPlugin } from '@tessera/plugins'
 import { CLIP_RERANKER } from './rerank.js'
 registerPlugin(CLIP_RERANKER, { ifAbsent: true })
-export { BUNDLED_MODELS, bundledModelUrl, type BundledModel } from './bundled.js'

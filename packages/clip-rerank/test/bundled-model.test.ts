@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { loadEmojiDataset } from '@tessera/datasets'
-import { bundledModelUrl, clipRerank, evaluateRetrieval, loadClip, preprocessPixels, tokenRows } from '../src/index.js'
+import { modelUrl } from '@tessera/models'
+import { clipRerank, evaluateRetrieval, loadClip, preprocessPixels, tokenRows } from '../src/index.js'
 import { device } from './helpers.js'
 
-const DIR = fileURLToPath(bundledModelUrl('emoji-clip'))
+const DIR = fileURLToPath(modelUrl('clip-emoji'))
 
 describe('the bundled emoji CLIP', () => {
   it("reproduces its manifest's held-out retrieval on all 580 held-out emoji (CPU backend)", async () => {

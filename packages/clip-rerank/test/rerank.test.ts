@@ -4,7 +4,8 @@ import { noGrad, tidy } from '@tessera/tensor-core'
 import { getPlugin, listPlugins } from '@tessera/plugins'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { bundledModelUrl, clipBundleComponent, clipRerank, imageBatchLimit, loadClip, peakImageBytes, preprocessPixels, VIT_B_32, type ClipTextTokenizer } from '../src/index.js'
+import { modelUrl } from '@tessera/models'
+import { clipBundleComponent, clipRerank, imageBatchLimit, loadClip, peakImageBytes, preprocessPixels, VIT_B_32, type ClipTextTokenizer } from '../src/index.js'
 import { device } from './helpers.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tiny', import.meta.url))
@@ -100,7 +101,7 @@ describe('the clip reranker plugin', () => {
 
   it("loads a @tessera/dalle bundle's clip component when generate passes { device, bundle }", async () => {
     const d = await device('cpu')
-    const dir = fileURLToPath(bundledModelUrl('emoji-clip'))
+    const dir = fileURLToPath(modelUrl('clip-emoji'))
     const part = await clipBundleComponent(dir)
     expect(part.kind).toBe('tessera-clip')
     expect(part.files).toEqual({ weights: 'clip.safetensors', tokenizer: 'tokenizer.json' })

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Assembles a model bundle (manifest.json + tokenizer.json + dvae/ + prior/ [+ clip/]) from the
 // parts training leaves behind: a prior directory (savePrior's manifest.json + prior.safetensors,
-// usually with tokenizer.json beside them), a dVAE directory or bundled dVAE name, and optionally a
+// usually with tokenizer.json beside them), a dVAE directory or shipped dVAE name, and optionally a
 // CLIP directory. Every part is loaded and checked against the others before anything is written.
-//   node packages/dalle/scripts/make-bundle.mjs --prior DIR [--tokenizer FILE] [--dvae emoji-32|DIR] [--clip DIR] --out models/emoji
+//   node packages/dalle/scripts/make-bundle.mjs --prior DIR [--tokenizer FILE] [--dvae dvae-emoji-32|DIR] [--clip clip-emoji|DIR] --out models/emoji
 import { BPETokenizer } from '@tessera/bpe'
 import { clipBundleComponent } from '@tessera/clip-rerank'
-import { BUNDLED_MODELS, bundledModelUrl, loadDvae } from '@tessera/dvae'
+import { loadDvae } from '@tessera/dvae'
+import { MODELS, modelUrl } from '@tessera/models'
 import { loadPrior } from '@tessera/prior'
 import { Device } from '@tessera/tensor-core'
 import { readFile } from 'node:fs/promises'
@@ -19,7 +20,7 @@ const { values: args } = parseArgs({
   options: {
     prior: { type: 'string' },
     tokenizer: { type: 'string' },
-    dvae: { type: 'string', default: 'emoji-32' },
+    dvae: { type: 'string', default: 'dvae-emoji-32' },
     clip: { type: 'string' },
     out: { type: 'string' },
     'pad-token': { type: 'string', default: '<|pad|>' },
@@ -29,24 +30,34 @@ const { values: args } = parseArgs({
   },
 })
 if (args.help || !args.prior || !args.out) {
-  console.log(`usage: node packages/dalle/scripts/make-bundle.mjs --prior DIR --out DIR [--tokenizer FILE (default DIR/tokenizer.json)] [--dvae ${BUNDLED_MODELS.join('|')}|DIR] [--clip DIR] [--note TEXT] [--sampling JSON (recommended generate settings, e.g. {"guidance":3,"topK":32})]`)
+  console.log(`usage: node packages/dalle/scripts/make-bundle.mjs --prior DIR --out DIR [--tokenizer FILE (default DIR/tokenizer.json)] [--dvae ${shippedNames('dvae')}|DIR] [--clip ${shippedNames('clip')}|DIR] [--note TEXT] [--sampling JSON (recommended generate settings, e.g. {"guidance":3,"topK":32})]`)
   process.exit(args.help ? 0 : 1)
 }
 
 // What a component's own manifest says besides its format, version and config: its recipe, metrics, commands.
+/** The @tessera/models names of one kind, e.g. dvae-emoji-32|dvae-emoji-32-large. */
+function shippedNames(kind) {
+  return Object.keys(MODELS).filter((name) => MODELS[name] === kind).join('|')
+}
+
+/** A shipped model's name (of the given kind) → its directory; anything else is a directory path. */
+function modelDir(nameOrDir, kind) {
+  return MODELS[nameOrDir] === kind ? fileURLToPath(modelUrl(nameOrDir)) : nameOrDir
+}
+
 const provenanceOf = ({ format: _f, version: _v, config: _c, ...rest }) => rest
 
 try {
   const device = await Device.create({ backend: 'cpu' }) // loading and re-saving only: no adapter needed
   const tokenizerPath = args.tokenizer ?? join(args.prior, 'tokenizer.json')
   const tokenizer = BPETokenizer.fromJSON(await readFile(tokenizerPath, 'utf8'))
-  const dvaeDir = BUNDLED_MODELS.includes(args.dvae) ? fileURLToPath(bundledModelUrl(args.dvae)) : args.dvae
+  const dvaeDir = modelDir(args.dvae, 'dvae')
   const { model: dvae, manifest: dvaeManifest } = await loadDvae(device, dvaeDir)
   const { prior, manifest: priorManifest } = await loadPrior(device, args.prior)
   let clip
   if (args.clip) {
     // A @tessera/clip-rerank model directory (saveClip's): its weights and tokenizer, as the clip reranker reads them.
-    clip = await clipBundleComponent(args.clip)
+    clip = await clipBundleComponent(modelDir(args.clip, 'clip'))
   }
   const manifest = await saveBundle(args.out, {
     tokenizer,
@@ -57,7 +68,7 @@ try {
     ...(args.sampling && { sampling: JSON.parse(args.sampling) }),
     provenance: {
       textTokenizer: { source: tokenizerPath },
-      dvae: { source: BUNDLED_MODELS.includes(args.dvae) ? `@tessera/dvae bundled model ${args.dvae}` : dvaeDir, ...provenanceOf(dvaeManifest) },
+      dvae: { source: MODELS[args.dvae] === 'dvae' ? `@tessera/models ${args.dvae}` : dvaeDir, ...provenanceOf(dvaeManifest) },
       prior: { source: args.prior, ...provenanceOf(priorManifest) },
     },
     training: {

@@ -44,8 +44,8 @@ describe('scripts/make-bundle.mjs', () => {
     bundle.dispose()
   })
 
-  it("refuses parts that do not fit, naming both (a prior for 4×4 grids with emoji-32's 8×8)", () => {
-    const made = run('--prior', join(work, 'prior'), '--dvae', 'emoji-32', '--out', join(work, 'refused'))
+  it("refuses parts that do not fit, naming both (a prior for 4×4 grids with dvae-emoji-32's 8×8)", () => {
+    const made = run('--prior', join(work, 'prior'), '--dvae', 'dvae-emoji-32', '--out', join(work, 'refused'))
     expect(made.status).toBe(1)
     expect(made.stderr.trim()).toBe("make-bundle: the prior does not fit the dvae: the prior draws from 64 image tokens, the dVAE's codebook has 512")
   })

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Held-out reconstruction of a saved dVAE: PSNR and codebook perplexity with argmax tokens and,
 // with --search, with decoder-searched tokens (EncodeOptions.search). Run after `pnpm build`:
-//   node scripts/eval-heldout.mjs --model models/emoji-32 --search --passes 2
+//   node scripts/eval-heldout.mjs --model ../../models/dvae-emoji-32 --search --passes 2
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Device } from '@tessera/tensor-core'
@@ -11,7 +11,7 @@ import { evaluateReconstruction, formatEval, loadDvae } from '@tessera/dvae'
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const { values: args } = parseArgs({
   options: {
-    model: { type: 'string', default: 'models/emoji-32' },
+    model: { type: 'string', default: '../../models/dvae-emoji-32' },
     backend: { type: 'string', default: 'webgpu' },
     packed: { type: 'string' },
     count: { type: 'string' },

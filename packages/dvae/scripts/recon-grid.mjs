@@ -2,7 +2,7 @@
 // Writes a PNG grid of held-out emoji: originals in the upper row of each pair, their
 // reconstructions (encode → tokens → decode) below; --search encodes with searched tokens.
 // Run after `pnpm build`:
-//   node scripts/recon-grid.mjs --model models/emoji-32 --out models/emoji-32/recon-grid.png
+//   node scripts/recon-grid.mjs --model ../../models/dvae-emoji-32 --out ../../models/dvae-emoji-32/recon-grid.png
 import { parseArgs } from 'node:util'
 import { writeFile } from 'node:fs/promises'
 import { Device, tidy } from '@tessera/tensor-core'
@@ -12,8 +12,8 @@ import { loadDvae, psnr } from '@tessera/dvae'
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const { values: args } = parseArgs({
   options: {
-    model: { type: 'string', default: 'models/emoji-32' },
-    out: { type: 'string', default: 'models/emoji-32/recon-grid.png' },
+    model: { type: 'string', default: '../../models/dvae-emoji-32' },
+    out: { type: 'string', default: '../../models/dvae-emoji-32/recon-grid.png' },
     columns: { type: 'string', default: '12' },
     rows: { type: 'string', default: '2' },
     scale: { type: 'string', default: '3' },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Trains a dVAE on the emoji dataset (or your own PNGs, or synthetic shapes) and writes a weights directory
 // (encoder/decoder safetensors + manifest.json with the recipe and metrics).
-// Run after `pnpm build`:  node scripts/train-emoji.mjs --steps 3000 --batch 32 --out models/emoji-32
+// Run after `pnpm build`:  node scripts/train-emoji.mjs --steps 3000 --batch 32 --out ../../models/dvae-emoji-32
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { Device } from '@tessera/tensor-core'
@@ -18,7 +18,7 @@ const { values: args } = parseArgs({
     config: { type: 'string', default: '{}' },
     init: { type: 'string' },
     data: { type: 'string', default: 'emoji' },
-    out: { type: 'string', default: 'models/emoji-32' },
+    out: { type: 'string', default: '../../models/dvae-emoji-32' },
     checkpoints: { type: 'string' },
     resume: { type: 'boolean', default: false },
     export: { type: 'boolean', default: false },

@@ -11,14 +11,14 @@ straight-through` mirrors train-emoji.mjs's fine-tuning of a saved model on hard
 
     node ../datasets/scripts/pack-emoji.mjs --size 32 --out /tmp/emoji-32
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --steps 4000 --lr 4e-3
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init models/emoji-32 \
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init ../../models/dvae-emoji-32 \
         --codes straight-through --tau-start 0.0625 --kl-weight 0 --steps 2000 --lr 1e-3
     # continue a saved model and write the result as a Tessera model directory (how
-    # models/emoji-32-large was finished; its manifest.json has the exact command):
+    # ../../models/dvae-emoji-32-large was finished; its manifest.json has the exact command):
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init MODEL_DIR \
         --tau-start 0.25 --tau-end 0.25 --kl-weight 0.03 --batch 16 --lr 1e-3 --steps 12000 --save OUT_DIR
     # evaluate a saved model only, with searched tokens (as eval-heldout.mjs --search):
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init models/emoji-32 --steps 0 --search
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train_torch_reference.py --data /tmp/emoji-32 --init ../../models/dvae-emoji-32 --steps 0 --search
 """
 import argparse
 import json

@@ -14,4 +14,3 @@ export { DvaeTrainer, evaluateReconstruction, type TrainOptions, type RunOptions
 export { formatStep, formatEval, stepLogger } from './train/logger.js'
 export { imagesToTensor, tensorToImages } from './images.js'
 export { decodePng, encodePng, type RgbaImage } from '@tessera/datasets'
-export { BUNDLED_MODELS, bundledModelUrl, type BundledModel } from './bundled.js'

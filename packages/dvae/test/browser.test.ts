@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RgbaImage } from '@tessera/datasets'
 import { startBrowser } from '../../../scripts/browser-harness.mjs'
-import { bundledModelUrl, imagesToTensor, loadDvae, tensorToImages } from '../src/index.js'
+import { modelUrl } from '@tessera/models'
+import { imagesToTensor, loadDvae, tensorToImages } from '../src/index.js'
 import { device, expectClose } from './helpers.js'
 
 /**
@@ -12,15 +13,15 @@ import { device, expectClose } from './helpers.js'
  * the bundled weights fetched over HTTP, `ImageData` in and out. Checked against the same
  * images through the CPU backend in Node.
  */
-const packages = fileURLToPath(new URL('../..', import.meta.url))
+const repo = fileURLToPath(new URL('../../..', import.meta.url))
 
 let session: Awaited<ReturnType<typeof startBrowser>>
 
 beforeAll(async () => {
   for (const pkg of ['tensor-core', 'datasets', 'dvae']) {
-    if (!existsSync(join(packages, pkg, 'dist/index.js'))) throw new Error(`${pkg}/dist/index.js is missing: run \`pnpm build\` first`)
+    if (!existsSync(join(repo, 'packages', pkg, 'dist/index.js'))) throw new Error(`${pkg}/dist/index.js is missing: run \`pnpm build\` first`)
   }
-  session = await startBrowser({ root: packages, index: 'dvae/scripts/browser-page.html' })
+  session = await startBrowser({ root: repo, index: 'packages/dvae/scripts/browser-page.html' })
 })
 
 afterAll(async () => {
@@ -67,7 +68,7 @@ describe('dVAE in the browser (headless Chromium, navigator.gpu)', () => {
     expect(result.adapter.backend).toBe('webgpu')
 
     const cpu = await device('cpu')
-    const { model } = await loadDvae(cpu, fileURLToPath(bundledModelUrl('emoji-32')))
+    const { model } = await loadDvae(cpu, fileURLToPath(modelUrl('dvae-emoji-32')))
     const pixels = imagesToTensor(cpu, inputs, model.config.imageSize)
     const logits = (await model.logits(pixels).read()) as Float32Array
     const scale = logits.reduce((m, v) => Math.max(m, Math.abs(v)), 0)

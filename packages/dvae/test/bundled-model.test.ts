@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { tidy } from '@tessera/tensor-core'
 import { gatherBatch, loadEmojiDataset } from '@tessera/datasets'
-import { BUNDLED_MODELS, bundledModelUrl, loadDvae, preset, psnr } from '../src/index.js'
+import { modelUrl } from '@tessera/models'
+import { loadDvae, preset, psnr } from '../src/index.js'
 import { device } from './helpers.js'
 
 // PSNR of each model on the 48-image sample below (argmax tokens, CPU backend), measured when
@@ -10,10 +11,11 @@ import { device } from './helpers.js'
 // that costs more than 0.2 dB here is a regression (or a retrained model: measure it again).
 const SAMPLE_PSNR_DB: Record<string, number> = { 'emoji-32': 22.077, 'emoji-32-large': 22.777 }
 
-describe.each(BUNDLED_MODELS)('bundled %s model', (name) => {
+// The shipped dVAEs (in @tessera/models as dvae-<preset name>).
+describe.each(['emoji-32', 'emoji-32-large'] as const)('shipped %s model', (name) => {
   it('has its preset config and reconstructs held-out emoji about as well as its manifest records', async () => {
     const d = await device('cpu')
-    const { model, manifest } = await loadDvae(d, fileURLToPath(bundledModelUrl(name)))
+    const { model, manifest } = await loadDvae(d, fileURLToPath(modelUrl(`dvae-${name}`)))
     expect(model.config).toEqual(manifest.config)
     expect(model.config).toEqual(preset(name))
     const heldOut = await loadEmojiDataset({ imageSize: model.config.imageSize, split: 'heldout' })

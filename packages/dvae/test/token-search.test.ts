@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { nn, tidy, type Device, type Tensor } from '@tessera/tensor-core'
 import { gatherBatch, loadEmojiDataset } from '@tessera/datasets'
-import { bundledModelUrl, DiscreteVAE, DvaeInputError, loadDvae, searchTokens } from '../src/index.js'
+import { modelUrl } from '@tessera/models'
+import { DiscreteVAE, DvaeInputError, loadDvae, searchTokens } from '../src/index.js'
 import { device } from './helpers.js'
 
 /** Per-image sum of squared errors of `tokens`' reconstructions against `images`. */
@@ -85,7 +86,7 @@ describe('token search', () => {
 
   it('raises the bundled model\'s PSNR on held-out emoji on WebGPU', async () => {
     const d = await device('webgpu')
-    const { model } = await loadDvae(d, fileURLToPath(bundledModelUrl('emoji-32')))
+    const { model } = await loadDvae(d, fileURLToPath(modelUrl('dvae-emoji-32')))
     const heldOut = await loadEmojiDataset({ imageSize: model.config.imageSize, split: 'heldout' })
     const batch = gatherBatch(heldOut, Array.from({ length: 6 }, (_, i) => Math.floor((i * heldOut.length) / 6)))
     const images = d.tensor(batch.images, batch.shape)

@@ -1,30 +1,29 @@
 #!/usr/bin/env node
 // Encodes the emoji set once for prior training: captions (emojibase labels) and the image tokens
-// of a bundled dVAE, both vendors, train and held-out splits (by emoji), plus a BPE tokenizer trained
+// of a shipped dVAE (or one in a directory), both vendors, train and held-out splits (by emoji), plus a BPE tokenizer trained
 // on the training captions. Writes OUT/{train,heldout}.tokens and OUT/tokenizer.json.
-//   node packages/prior/scripts/prepare-emoji.mjs [--out packages/prior/.runs/emoji-data] [--dvae emoji-32] [--vocab 1024]
+//   node packages/prior/scripts/prepare-emoji.mjs [--out packages/prior/.runs/emoji-data] [--dvae dvae-emoji-32|DIR] [--vocab 1024]
 import { BPETokenizer } from '@tessera/bpe'
 import { loadEmojiDataset } from '@tessera/datasets'
-import { bundledModelUrl, loadDvae } from '@tessera/dvae'
+import { loadDvae } from '@tessera/dvae'
 import { Device, tidy } from '@tessera/tensor-core'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { packTokenDataset, tokenDataset } from '../dist/index.js'
+import { dvaeDir } from './dvae-dir.mjs'
 
 const { values: args } = parseArgs({
   options: {
     out: { type: 'string', default: 'packages/prior/.runs/emoji-data' },
-    dvae: { type: 'string', default: 'emoji-32' },
+    dvae: { type: 'string', default: 'dvae-emoji-32' },
     vocab: { type: 'string', default: '1024' },
     batch: { type: 'string', default: '64' },
   },
 })
 
 const device = await Device.create({ backend: 'auto' })
-const dvaeDir = fileURLToPath(bundledModelUrl(args.dvae))
-const { model: dvae, manifest } = await loadDvae(device, dvaeDir)
+const { model: dvae, manifest } = await loadDvae(device, dvaeDir(args.dvae))
 await mkdir(args.out, { recursive: true })
 
 const splits = {}

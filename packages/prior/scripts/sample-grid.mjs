@@ -3,12 +3,12 @@
 // tokens decoded by the dVAE the data was encoded with (2 px white gutters, scaled up).
 //   node packages/prior/scripts/sample-grid.mjs --model DIR --out grid.png [--captions "red heart|grinning face"] [--count 6]
 import { encodePng } from '@tessera/datasets'
-import { bundledModelUrl, loadDvae } from '@tessera/dvae'
+import { loadDvae } from '@tessera/dvae'
 import { Device, ops, tidy } from '@tessera/tensor-core'
 import { writeFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { captionIds } from '../dist/index.js'
+import { dvaeDir } from './dvae-dir.mjs'
 import { loadRun } from './load-run.mjs'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
@@ -28,8 +28,7 @@ const { values: args } = parseArgs({
 })
 const device = await Device.create({ backend: 'webgpu' })
 const { prior, manifest, tokenizer } = await loadRun(device, args.model, args.data)
-const dvaeName = manifest.training?.data?.dvae ?? 'emoji-32'
-const { model: dvae } = await loadDvae(device, fileURLToPath(bundledModelUrl(dvaeName)))
+const { model: dvae } = await loadDvae(device, dvaeDir(manifest.training?.data?.dvae ?? 'dvae-emoji-32'))
 const captions = args.captions.split('|')
 const count = Number(args.count)
 const ids = captions.map((c) => [...captionIds(tokenizer, c, prior.config.textLength, prior.config.padId, { truncate: true })])

@@ -1,0 +1,16 @@
+/** What loads a shipped model's directory: `loadBundle` (@tessera/dalle), `loadDvae` (@tessera/dvae), `loadClip` (@tessera/clip-rerank). */
+export type ModelKind = 'bundle' | 'dvae' | 'clip'
+
+export declare const MODELS: Readonly<{
+  emoji: 'bundle'
+  'dvae-emoji-32': 'dvae'
+  'dvae-emoji-32-large': 'dvae'
+  'clip-emoji': 'clip'
+}>
+export type ModelName = keyof typeof MODELS
+
+/** The default text-to-image bundle. */
+export declare const DEFAULT_MODEL: 'emoji'
+
+/** The model's directory as a URL (file: in Node, http(s) when served); an unknown name throws RangeError listing the shipped ones. */
+export declare function modelUrl(name?: ModelName): URL

@@ -1,0 +1,21 @@
+// Where each shipped model's directory is, as a URL next to this module, so the same call works
+// from the repository, from node_modules and in a browser (fetch files relative to the URL).
+// Node: pass `fileURLToPath(modelUrl(name))` to loadBundle / loadDvae / loadClip.
+
+/** Every shipped model by name, with the loader its directory is for. */
+export const MODELS = Object.freeze({
+  emoji: 'bundle',
+  'dvae-emoji-32': 'dvae',
+  'dvae-emoji-32-large': 'dvae',
+  'clip-emoji': 'clip',
+})
+
+/** The default text-to-image bundle. */
+export const DEFAULT_MODEL = 'emoji'
+
+export function modelUrl(name = DEFAULT_MODEL) {
+  if (!Object.hasOwn(MODELS, name)) {
+    throw new RangeError(`@tessera/models has no model '${name}'; shipped: ${Object.keys(MODELS).join(', ')}`)
+  }
+  return new URL(`./${name}/`, import.meta.url)
+}
