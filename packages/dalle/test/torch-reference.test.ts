@@ -99,7 +99,11 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
   return worst
 }
-const maxAbs = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (m: number, v: number) => Math.max(m, Math.abs(v)), 0) as number
+const maxAbs = (a: ArrayLike<number>) => {
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!))
+  return m
+}
 
 const PROMPTS = ['a red heart', 'A BIG blue star!', '', '  two   spaces  ', 'café, crème & 42 °C', 'fire 🔥🔥 <|pad|>x', 'Ünïcödé ΣΊΣΥΦΟΣ straße 日本語', "it's a dog's face\nnew line"]
 
@@ -179,5 +183,36 @@ describe('the PyTorch reference of generate (scripts/generate_torch.py)', () => 
     } finally {
       bundle.dispose()
     }
+  })
+
+  it("the sampler stages (temperature → top-k → top-p) keep the same entries as Tessera's ops, on the default bundle's guided logits", async (ctx) => {
+    ctx.skip(missing !== null, missing ?? '')
+    ctx.skip(!existsSync(DEFAULT_BUNDLE), `no default bundle at ${DEFAULT_BUNDLE}`)
+    const dump = join(work, 'stages.safetensors')
+    runPython([GENERATE_TORCH, 'a thumbs up', '--model', DEFAULT_BUNDLE, '--out', join(work, 'png'), '--dump', dump, '--count', '4', '--keep', '1', '--reranker', 'none', '--threads', '1'])
+    const stages = { temperature: 0.8, topK: 32, topP: 0.9 }
+    // The reference's filters on its own logits: which entries each row keeps, as '0'/'1' strings.
+    const kept = JSON.parse(
+      runPython(['-c', [
+        'import json, sys, torch',
+        `sys.path.insert(0, ${JSON.stringify(join(SCRIPTS, 'dalle/scripts'))})`,
+        'from generate_torch import Sampling, transformed, read_safetensors',
+        `logits = torch.from_numpy(read_safetensors(${JSON.stringify(dump)})['logits'].copy())`,
+        `out = transformed(logits.reshape(-1, logits.shape[-1]), Sampling(temperature=${stages.temperature}, top_k=${stages.topK}, top_p=${stages.topP}))`,
+        "print(json.dumps([''.join('1' if v > float('-inf') else '0' for v in row) for row in out.tolist()]))",
+      ].join('\n')]),
+    ) as string[]
+    const { tensors } = await readSafetensorsFile(dump)
+    const logits = tensors.logits!
+    const V = logits.shape.at(-1)!
+    const device = await cpuDevice()
+    const filtered = tidy(() => ops.filterTopP(ops.filterTopK(ops.div(device.tensor(Float32Array.from(logits.data), [logits.data.length / V, V]), stages.temperature), stages.topK), stages.topP))
+    const values = (await filtered.read()) as Float32Array
+    filtered.dispose()
+    const ours = Array.from({ length: values.length / V }, (_, r) => Array.from(values.subarray(r * V, (r + 1) * V), (v) => (v > -3e38 ? '1' : '0')).join(''))
+    expect(ours.length).toBe(kept.length)
+    const keptCounts = ours.map((row) => row.split('1').length - 1)
+    expect(Math.min(...keptCounts), 'top-p cuts below top-k somewhere').toBeLessThan(stages.topK)
+    expect(ours).toEqual(kept)
   })
 })
