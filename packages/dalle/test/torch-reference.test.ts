@@ -29,7 +29,8 @@ const PYTHON_ENV = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS:
 function torchMissing(): string | null {
   const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', env: PYTHON_ENV })
   if (probe.status === 0) return null
-  return `needs ${PYTHON} with torch and numpy (bash scripts/setup.sh --with-torch): ${(probe.stderr || probe.error?.message || '').trim().split('\n').at(-1)}`
+  const detail = (probe.stderr || probe.error?.message || `exit status ${probe.status}`).trim().split('\n').at(-1)
+  return `needs ${PYTHON} with torch and numpy (bash scripts/setup.sh --with-torch): ${detail}`
 }
 const missing = torchMissing()
 
