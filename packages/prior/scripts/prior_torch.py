@@ -6,7 +6,9 @@ blocks with a per-layer attention mask, and the (1*text + 7*image)/8 loss.
 State-dict names are the spec's (text_embedding, text_pos_embedding, image_embedding,
 image_row_embedding, image_col_embedding, blocks.N.{ln_1,attn.qkv,attn.proj,ln_2,mlp.fc,mlp.proj},
 ln_f, text_head, image_head). The masks are plain loops over (query, key): clarity, not speed.
-Used by make_fixtures.py; runs with Debian's torch 1.13 (/usr/bin/python3).
+Generation recomputes the whole sequence per token or, like Tessera, keeps a KV cache
+(KVCacheDecoder). Used by make_fixtures.py and packages/dalle/scripts/generate_torch.py; runs with
+Debian's torch 1.13 (/usr/bin/python3).
 """
 import math
 
@@ -127,6 +129,12 @@ class Attention(nn.Module):
         self.proj = nn.Linear(width, width)
 
     def forward(self, x, allowed):
+        return self.attend(x, allowed)[0]
+
+    def attend(self, x, allowed, past=None):
+        """x [n, Lq, D] at Lq new positions; `past` = (k, v) [n, h, P, d] of the P positions before
+        them (None: no earlier positions); allowed [Lq, P + Lq]. Returns (output, (k, v) of all
+        P + Lq positions): the cache the next position attends to."""
         n, L, D = x.shape
         h = self.heads
         d = D // h
@@ -136,11 +144,14 @@ class Attention(nn.Module):
         q = q.reshape(n, L, h, d).transpose(1, 2)  # [n, h, L, d]
         k = k.reshape(n, L, h, d).transpose(1, 2)
         v = v.reshape(n, L, h, d).transpose(1, 2)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
         scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d))  # [n, h, Lq, Lk]
         scores = scores.masked_fill(~allowed, float('-inf'))  # softmax over allowed keys only
         probs = torch.softmax(scores, dim=-1)
         out = (probs @ v).transpose(1, 2).reshape(n, L, D)
-        return self.proj(out)
+        return self.proj(out), (k, v)
 
 
 class MLP(nn.Module):
@@ -162,9 +173,14 @@ class Block(nn.Module):
         self.mlp = MLP(width, ff_mult)
 
     def forward(self, x, allowed):
-        x = x + self.attn(self.ln_1(x), allowed)
+        return self.run(x, allowed)[0]
+
+    def run(self, x, allowed, past=None):
+        """The block on new positions, attending to `past` too (see Attention.attend): (y, cache)."""
+        a, cache = self.attn.attend(self.ln_1(x), allowed, past)
+        x = x + a
         x = x + self.mlp(self.ln_2(x))
-        return x
+        return x, cache
 
 
 class Prior(nn.Module):
@@ -214,19 +230,47 @@ class Prior(nn.Module):
         pos = torch.arange(self.T).expand_as(text)
         return torch.where(text == c['padId'], c['textVocabSize'] + pos, text)
 
-    def embed(self, text, image):
-        c = self.config
+    def text_inputs(self, text):
+        """The inputs at positions 0 … T: BOS, then text' (pads as their position's pad token). [n, T + 1]."""
         n = text.shape[0]
-        T, W = self.T, self.W
-        assert text.shape == (n, T), f'text must be [N, {T}], got {tuple(text.shape)}'
-        assert image.shape == (n, self.H * W), f'image must be [N, {self.H * W}], got {tuple(image.shape)}'
-        bos = torch.full((n, 1), c['textVocabSize'] + T, dtype=torch.long)
-        text_in = torch.cat([bos, self.text_tokens(text)], dim=1)  # positions 0..T
-        tok = torch.cat([self.text_embedding(text_in), self.image_embedding(image.long()[:, :-1])], dim=1)  # [n, L, D]
-        i = torch.arange(self.H * W)
+        bos = torch.full((n, 1), self.config['textVocabSize'] + self.T, dtype=torch.long)
+        return torch.cat([bos, self.text_tokens(text)], dim=1)
+
+    def slot_embeddings(self, start, end):
+        """Slot embeddings of positions [start, end): text position embeddings, then image row + column."""
+        i = torch.arange(self.H * self.W)
         slot = torch.cat([self.text_pos_embedding.weight,
-                          self.image_row_embedding(i // W) + self.image_col_embedding(i % W)], dim=0)  # [L, D]
-        return tok + slot
+                          self.image_row_embedding(i // self.W) + self.image_col_embedding(i % self.W)], dim=0)  # [L, D]
+        return slot[start:end]
+
+    def embed_positions(self, text_in, image, start, end):
+        """Input embeddings of positions [start, end) [n, end - start, D]: text_in (text_inputs) fills
+        positions 0 … T, image token i sits at position T + 1 + i (image holds at least the tokens
+        the range needs; text_in may be None when start > T)."""
+        T = self.T
+        parts = []
+        if start <= T:
+            parts.append(self.text_embedding(text_in[:, start:min(end, T + 1)]))
+        if end > T + 1:
+            parts.append(self.image_embedding(image.long()[:, max(start, T + 1) - T - 1:end - T - 1]))
+        return torch.cat(parts, dim=1) + self.slot_embeddings(start, end)
+
+    def embed(self, text, image):
+        n = text.shape[0]
+        assert text.shape == (n, self.T), f'text must be [N, {self.T}], got {tuple(text.shape)}'
+        assert image.shape == (n, self.H * self.W), f'image must be [N, {self.H * self.W}], got {tuple(image.shape)}'
+        return self.embed_positions(self.text_inputs(text), image, 0, self.L)
+
+    def run_positions(self, text_in, image, start, end, caches=None):
+        """Positions [start, end) through every block and ln_f: (hidden [n, end - start, D], caches).
+        With `caches` (one (k, v) per block holding positions [0, start)) attention sees those too;
+        the returned caches hold [0, end)."""
+        x = self.embed_positions(text_in, image, start, end)
+        out = []
+        for layer, (block, allowed) in enumerate(zip(self.blocks, self.allowed)):
+            x, cache = block.run(x, allowed[start:end, :end], None if caches is None else caches[layer])
+            out.append(cache)
+        return self.ln_f(x), out
 
     # -- forward / loss ---------------------------------------------------------------------
 
@@ -250,24 +294,33 @@ class Prior(nn.Module):
         wt, wi = c['textLossWeight'], c['imageLossWeight']
         return (wt * text_ce + wi * image_ce) / (wt + wi), text_ce, image_ce
 
-    # -- generation (no KV cache: a second opinion for the cached TS sampler) -----------------
+    # -- generation --------------------------------------------------------------------------
 
     @torch.no_grad()
-    def generate(self, text, prefix=None, greedy=True, temperature=1.0, top_k=None, generator=None):
-        """Image tokens [N, HW] for `text`, keeping a given prefix of image tokens [N, P]. Each step
-        recomputes the whole sequence; the not-yet-sampled positions hold 0, which the masks (never a
-        later key) keep from mattering. Returns (tokens, margins): margins[n, i] is the gap between the
-        best and second-best logit at step i (how safe a greedy comparison is)."""
+    def generate(self, text, prefix=None, greedy=True, temperature=1.0, top_k=None, generator=None, kv_cache=False):
+        """Image tokens [N, HW] for `text`, keeping a given prefix of image tokens [N, P]. Without
+        kv_cache each step recomputes the whole sequence (the not-yet-sampled positions hold 0, which
+        the masks, never a later key, keep from mattering): a second opinion for the cached sampler.
+        With kv_cache the steps run through KVCacheDecoder. Returns (tokens, margins): margins[n, i] is
+        the gap between the best and second-best logit at step i (how safe a greedy comparison is)."""
         n, HW = text.shape[0], self.H * self.W
         image = torch.zeros(n, HW, dtype=torch.long)
         start = 0
         if prefix is not None:
             start = prefix.shape[1]
             image[:, :start] = prefix.long()
+        decoder = KVCacheDecoder(self, text) if kv_cache else None
+
+        def logits_at(i):
+            if decoder is None:
+                return self(text, image)[1][:, i]
+            while decoder.done < i:
+                decoder.push(image[:, decoder.done])
+            return decoder.logits
+
         margins = torch.full((n, HW), float('nan'))
         for i in range(start, HW):
-            _, logits = self(text, image)
-            step = logits[:, i].float()
+            step = logits_at(i).float()
             top2 = step.topk(2, dim=-1).values
             margins[:, i] = top2[:, 0] - top2[:, 1]
             if greedy:
@@ -279,3 +332,32 @@ class Prior(nn.Module):
                     step = step.masked_fill(step < kth, float('-inf'))
                 image[:, i] = torch.multinomial(torch.softmax(step, -1), 1, generator=generator).squeeze(1)
         return image.to(torch.int32), margins
+
+
+class KVCacheDecoder:
+    """Incremental decoding with each layer's keys and values kept (a KV cache), as Tessera's
+    generate runs: the prefill runs BOS + caption (positions 0 … T), then each pushed image token
+    runs only its own position. `logits` [n, Vi] is always the distribution of image token `done`."""
+
+    @torch.no_grad()
+    def __init__(self, prior, text):
+        self.prior = prior
+        hidden, self.caches = prior.run_positions(prior.text_inputs(text), None, 0, prior.T + 1)
+        self.tokens = torch.zeros(text.shape[0], 0, dtype=torch.long)
+        self.logits = prior.image_head(hidden[:, -1])
+
+    @property
+    def done(self):
+        """Image tokens pushed so far."""
+        return self.tokens.shape[1]
+
+    @torch.no_grad()
+    def push(self, token):
+        """Appends image token `done` ([n]) and runs its position (T + 1 + done) against the cache."""
+        if self.done >= self.prior.H * self.prior.W - 1:
+            raise IndexError('every image token is already known: there is no next position to run')
+        self.tokens = torch.cat([self.tokens, token.long().reshape(-1, 1)], dim=1)
+        position = self.prior.T + self.done
+        hidden, self.caches = self.prior.run_positions(None, self.tokens, position, position + 1, self.caches)
+        self.logits = self.prior.image_head(hidden[:, -1])
+        return self.logits
