@@ -38,7 +38,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 # 3. PyTorch (CPU) from Debian, only with --with-torch: the oracle of the fixture scripts and
-#    the benchmarks' peer. Tests read committed fixtures and never need it.
+#    the benchmarks' peer, and the live second opinion of dalle's torch-reference test (the test
+#    command installs it; the quick start's generate does not need it).
 #    OpenBLAS too: without it Debian's torch links the reference BLAS (BLAS_INFO=generic) and
 #    runs a 1024³ matmul at ~5 GFLOP/s instead of ~70, which would flatter every ratio.
 if [ "${1:-}" = "--with-torch" ] && { ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; }; then

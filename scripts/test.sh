@@ -3,7 +3,7 @@
 # every package's tests with one summary line (scripts/run-tests.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --with-torch   # torch: dalle's torch-reference test runs the PyTorch generate path live
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/tessera-xdg}"
 mkdir -p "$XDG_RUNTIME_DIR"
 pnpm test
