@@ -29,6 +29,7 @@ export { sampleShapesScenes, type ShapesSceneOptions, type SizeWords } from './s
 export { enumerateShapesCaptions, type ShapesCaptionSetOptions } from './shapes/enumerate.js'
 export { renderShapes, type DrawableShape } from './shapes/render.js'
 export { makeShapesDataset, type ShapesOptions, type ShapesDataset } from './shapes/dataset.js'
+export { checkShapesImage, type ShapesCheckOptions, type ShapesCheck, type DetectedShape } from './shapes/checker.js'
 export { normaliseHexcode, type EmojiCaption } from './emoji-captions.js'
 export {
   loadEmojiDataset,
