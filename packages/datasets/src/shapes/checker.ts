@@ -13,7 +13,7 @@ export interface ShapesCheckOptions {
   colourTolerance?: number
   /** The least share of a blob's colour vote its colour must win (default 0.7). */
   minColourShare?: number
-  /** The worst template mismatch still read as a shape (default 0.25; a correct kind fits within 0.15 even blurred and noisy, see classify.ts). */
+  /** The worst template mismatch still read as a shape (default 0.25; the right kind fits within 0.14 even blurred and noisy, see classify.ts). */
   maxMismatch?: number
 }
 

@@ -37,9 +37,8 @@ const INK = SHAPE_COLOUR_NAMES.map((name) => SHAPE_COLOURS[name].map((v) => 1 - 
  * Each pixel as a palette colour over white: ink q = white − pixel; for each colour with ink v,
  * coverage α = q·v / v·v and residual |q − α·v|; the nearest colour is the smallest residual.
  * Pixels whose residual exceeds `tolerance` (in RGB units) while at least half covered are
- * off-palette (cyan, say; grey is black half covered and pink is red a third covered, so they are
- * not). α above 1 (darker than the palette colour)
- * counts as full coverage.
+ * off-palette (cyan, say; grey is black half covered and pink is red a third covered, so they
+ * are not). α above 1 (darker than the palette colour) counts as full coverage.
  */
 export function readPixels(image: RgbPlanes, tolerance: number): PixelReading {
   const n = image.size * image.size
