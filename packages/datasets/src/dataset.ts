@@ -1,4 +1,5 @@
 import { DatasetError } from './errors.js'
+import type { ImagePlanes } from './image/types.js'
 
 /** Images ([N, 3, S, S] float in [0, 1], white background) with one caption each. */
 export interface ImageCaptionDataset {
@@ -28,4 +29,12 @@ export function gatherBatch(dataset: ImageCaptionDataset, indices: readonly numb
     captions.push(dataset.captions[index]!)
   })
   return { images, shape: [indices.length, 3, dataset.imageSize, dataset.imageSize], captions }
+}
+
+/** Image `index` of the dataset as [3, S, S] planes (a view, not a copy). */
+export function imageAt(dataset: ImageCaptionDataset, index: number): ImagePlanes {
+  if (!Number.isInteger(index) || index < 0 || index >= dataset.length) throw new DatasetError(`image index ${index} is outside the dataset (${dataset.length} items)`)
+  const size = dataset.imageSize
+  const n = 3 * size * size
+  return { channels: 3, height: size, width: size, data: dataset.images.subarray(index * n, (index + 1) * n) }
 }

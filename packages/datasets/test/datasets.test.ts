@@ -18,21 +18,6 @@ import {
   savePackedDataset,
 } from '../src/index.js'
 
-describe('synthetic shapes', () => {
-  it('is deterministic per seed and captions match the drawn colour', () => {
-    const a = makeShapesDataset({ count: 6, imageSize: 16, seed: 3 })
-    const b = makeShapesDataset({ count: 6, imageSize: 16, seed: 3 })
-    const c = makeShapesDataset({ count: 6, imageSize: 16, seed: 4 })
-    expect(Array.from(a.images)).toEqual(Array.from(b.images))
-    expect(Array.from(a.images)).not.toEqual(Array.from(c.images))
-    expect(a.captions[0]).toBe(`a ${a.colours[0]} ${a.kinds[0]}`)
-    // Corners stay white background; some pixel is fully covered by the shape.
-    expect(a.images[0]).toBe(1)
-    expect(a.images.some((v) => v < 0.5)).toBe(true)
-    expect(() => makeShapesDataset({ count: 0 })).toThrow(DatasetError)
-  })
-})
-
 describe('EpochSampler', () => {
   it('visits every index once per epoch and resumes from its state', () => {
     const s = new EpochSampler(10, 4, 7)
