@@ -66,10 +66,14 @@ const size = dvae.config.imageSize
 // beside DIR/x.png), holding out 10% by path.
 const colon = args.data.indexOf(':')
 const [source, dataDir] = colon < 0 ? [args.data, null] : [args.data.slice(0, colon), args.data.slice(colon + 1)]
+const SHAPES_TRAIN = { count: 16384, seed: 0 }
+const SHAPES_EVAL = { count: 256, seed: 1 }
 async function loadSplits() {
   switch (source) {
     case 'shapes':
-      return [makeShapesDataset({ count: 4096, imageSize: size, seed }), makeShapesDataset({ count: 256, imageSize: size, seed: seed + 1 })]
+      // The compositional set's training split (one or two shapes, sizes, relations): its held-out
+      // combinations stay unseen by every stage of a shapes bundle.
+      return [SHAPES_TRAIN, SHAPES_EVAL].map(({ count, seed: offset }) => makeShapesDataset({ count, imageSize: size, seed: seed + offset, split: 'train', maxShapes: 2, sizeWords: 'some' }))
     case 'packed':
       return [await loadPackedDataset(join(dataDir, 'emoji-train')), await loadPackedDataset(join(dataDir, 'emoji-heldout'))]
     case 'folder':
