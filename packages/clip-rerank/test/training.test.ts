@@ -8,12 +8,12 @@ import { CLIP, ClipTrainer, contrastiveLoss, excludeFromDecay, MAX_LOGIT_SCALE, 
 import { device } from './helpers.js'
 
 const CONFIG: ClipConfig = {
-  embedDim: 16, imageResolution: 16, visionLayers: 1, visionWidth: 32, visionPatchSize: 8, visionHeads: 2,
+  embedDim: 16, imageResolution: 32, visionLayers: 1, visionWidth: 32, visionPatchSize: 16, visionHeads: 2,
   contextLength: 8, vocabSize: 600, transformerWidth: 32, transformerHeads: 2, transformerLayers: 1,
 }
 
 async function setup() {
-  const data = makeShapesDataset({ count: 48, imageSize: 16, seed: 3 })
+  const data = makeShapesDataset({ count: 48, imageSize: 32, seed: 3 })
   const tokenizer = await trainCaptionTokenizer(data.captions, { vocabSize: 600 })
   return { data, tokenizer }
 }
