@@ -3,6 +3,7 @@ export { OPENAI_CONFIG, PRESETS, preset, resolveConfig, tokenGridSize, groupWidt
 export { LOGIT_LAPLACE_EPS, mapPixels, unmapPixels } from './pixels.js'
 export { DiscreteVAE, oneHotCodes, statsToImages, type CreateOptions, type EncodeOptions } from './dvae.js'
 export { searchTokens, type TokenSearchOptions } from './token-search.js'
+export { encodeDataset, type EncodeDatasetOptions } from './encode-dataset.js'
 export { Encoder } from './model/encoder.js'
 export { Decoder } from './model/decoder.js'
 export { Conv2d } from './model/conv.js'

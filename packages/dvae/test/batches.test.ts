@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Device, nn, ops, tidy } from '@tessera/tensor-core'
-import { DiscreteVAE, peakFloatsPerImage } from '../src/index.js'
+import { DiscreteVAE, encodeDataset, peakFloatsPerImage } from '../src/index.js'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 
@@ -31,6 +31,22 @@ describe('batches larger than the device can bind', () => {
     expect(logits.shape).toEqual(whole.logits.shape)
     expect(Array.from(await logits.read())).toEqual(Array.from(await whole.logits.read()))
     expect(Array.from(await decoded.read())).toEqual(Array.from(await whole.decoded.read()))
+    d.destroy()
+  })
+})
+
+describe('encodeDataset', () => {
+  it('encodes a dataset batch by batch into the tokens of one pass, reporting progress', async () => {
+    const d = await Device.create({ backend: 'cpu' })
+    const model = new DiscreteVAE(d, { groupCount: 3, nHid: 8, nBlkPerGroup: 1, vocabSize: 16, nInit: 8, imageSize: 16 }, { seed: 5 })
+    const rng = new nn.HostRandom(3)
+    const images = Float32Array.from({ length: 5 * 3 * 16 * 16 }, () => rng.next())
+    const whole = model.encode(d.tensor(images, [5, 3, 16, 16]))
+    const progress: number[] = []
+    const tokens = await encodeDataset(model, { images, imageSize: 16, length: 5 }, { batchSize: 2, onProgress: (done) => progress.push(done) })
+    expect(Array.from(tokens)).toEqual(Array.from(await whole.read()))
+    expect(progress).toEqual([2, 4, 5])
+    await expect(encodeDataset(model, { images, imageSize: 32, length: 1 })).rejects.toThrow(/images are 32 px, the dVAE encodes 16 px/)
     d.destroy()
   })
 })
