@@ -1,20 +1,40 @@
 import cliProgress from 'cli-progress'
 
-/** A token progress bar with ETA on stderr, only when stderr is a terminal (quiet in pipes, logs and --json runs). */
-export function tokenBar(label: string): { update(done: number, total: number): void; stop(): void } {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} }
-  const bar = new cliProgress.SingleBar(
-    { format: `${label} {bar} {percentage}% | {value}/{total} tokens | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+/** A progress bar with ETA for long work, plus a way to print lines without tearing it. */
+export interface Progress {
+  /** Whether a bar is drawn (stderr is a terminal): callers print less per step when it is. */
+  readonly visible: boolean
+  /** `done` of `total` units; `status` is a short text shown after the counts (e.g. the loss). */
+  update(done: number, total: number, status?: string): void
+  /** A line of output on stdout; above the bar while one is drawn. */
+  log(line: string): void
+  stop(): void
+}
+
+/**
+ * A bar on stderr, only when stderr is a terminal: pipes, log files and --json runs get no
+ * escape codes, only what `log` prints. Started on the first update, so a bar that would show
+ * nothing is never drawn.
+ */
+export function progressBar(label: string, unit: string): Progress {
+  if (!process.stderr.isTTY) return { visible: false, update() {}, log: (line) => console.log(line), stop() {} }
+  const bars = new cliProgress.MultiBar(
+    { format: `${label} {bar} {percentage}% | {value}/{total} ${unit}{status} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   )
-  let started = false
+  let bar: cliProgress.SingleBar | null = null
   return {
-    update(done, total) {
-      if (!started) (bar.start(total, 0), (started = true))
-      bar.update(done)
+    visible: true,
+    update(done, total, status) {
+      const payload = { status: status ? ` | ${status}` : '' }
+      if (!bar) bar = bars.create(total, done, payload)
+      else bar.setTotal(total)
+      bar.update(done, payload)
     },
+    // With stdout redirected the line belongs in that file, not on the terminal beside the bar.
+    log: (line) => (bar && process.stdout.isTTY ? bars.log(`${line}\n`) : console.log(line)),
     stop() {
-      if (started) bar.stop()
+      bars.stop()
     },
   }
 }

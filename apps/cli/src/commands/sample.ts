@@ -6,7 +6,7 @@ import { UserError } from '../fail.js'
 import { gridImage, writeImages } from '../images.js'
 import type { SamplingFlags } from '../options.js'
 import { modelDir, userPath } from '../paths.js'
-import { tokenBar } from '../progress.js'
+import { progressBar } from '../progress.js'
 import { encodePng } from '@tessera/datasets'
 
 /** Runs `use` with the bundle --model names loaded on the --backend device, and frees both after. */
@@ -32,7 +32,7 @@ export async function withBundle<T>(flags: Pick<SamplingFlags, 'model' | 'backen
 export async function sampleAndWrite(bundle: DalleBundle, dir: string, flags: SamplingFlags, request: Pick<GenerateOptions, 'prompt' | 'keep' | 'imagePrompt'>, stem: string): Promise<void> {
   const out = userPath(flags.out)
   if (flags.preview) await mkdir(out, { recursive: true })
-  const bar = tokenBar(request.imagePrompt ? 'completing' : 'sampling')
+  const bar = progressBar(request.imagePrompt ? 'completing' : 'sampling', 'tokens')
   const controller = new AbortController()
   const stop = () => controller.abort(new Error('interrupted'))
   process.once('SIGINT', stop)
