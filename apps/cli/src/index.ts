@@ -1,14 +1,16 @@
+import { BpeError } from '@tessera/bpe'
 import { DatasetError } from '@tessera/datasets'
 import { TesseraError } from '@tessera/tensor-core'
 import { Command, Option } from 'commander'
 import { completeCommand } from './commands/complete.js'
 import { generateCommand } from './commands/generate.js'
 import { infoCommand } from './commands/info.js'
+import { registerTrain } from './commands/train.js'
 import { oneLine, UserError } from './fail.js'
 import { integer, maskSpec, number, positiveInt, samplerSpec } from './options.js'
 
 const program = new Command('tessera')
-  .description('DALL·E in TypeScript on WebGPU: text → images with a Tessera model bundle')
+  .description('DALL·E in TypeScript on WebGPU: text → images with a Tessera model bundle, and every stage of one trained here')
   .addOption(new Option('--backend <kind>', 'where tensors run').choices(['auto', 'webgpu', 'cpu']).default('auto'))
   .addHelpText(
     'after',
@@ -18,6 +20,7 @@ Examples:
   $ tessera generate "a grinning face" --top-k 64 --temperature 0.9 --json
   $ tessera complete smile.png "a grinning face" --keep top --rows 4
   $ tessera info
+  $ tessera train tokenizer --data folder:./pics --out run/tokenizer.json      # then train dvae, prior, clip (tessera train --help)
 
 The default model is the bundle in the repository's models/emoji; --model takes another bundle
 directory (or a name under models/). From the repository root: pnpm tessera <command> …\n`,
@@ -67,12 +70,15 @@ program
     await infoCommand(this.optsWithGlobals())
   })
 
+registerTrain(program)
+
 try {
   await program.parseAsync(process.argv)
-  process.exit(0)
+  // A training run stopped by Ctrl-C sets 130 (143 for SIGTERM): it did not finish.
+  process.exit(process.exitCode ?? 0)
 } catch (error) {
   // Bad input gets one line to act on; anything unexpected too, with the stack on request.
-  const expected = error instanceof UserError || error instanceof TesseraError || error instanceof DatasetError
+  const expected = error instanceof UserError || error instanceof TesseraError || error instanceof DatasetError || error instanceof BpeError
   process.stderr.write(`tessera: ${oneLine(error)}\n`)
   if (process.env.TESSERA_DEBUG) process.stderr.write(`${(error as Error).stack}\n`)
   else if (!expected) process.stderr.write('(an unexpected error: TESSERA_DEBUG=1 shows where it came from)\n')

@@ -7,6 +7,24 @@ export const positiveInt = (value: string): number => {
   return n
 }
 
+export const nonNegative = (value: string): number => {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer.')
+  return n
+}
+
+/** A JSON object (--config, --sampling): anything else is refused where it is typed, not deep in a model. */
+export function jsonObject<T = Record<string, unknown>>(value: string): T {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch (error) {
+    throw new InvalidArgumentError(`not valid JSON (${(error as Error).message}).`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON object, e.g. {"vocabSize":1024}.')
+  return parsed as T
+}
+
 export const integer = (value: string): number => {
   const n = Number(value)
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer.')

@@ -20,7 +20,7 @@ const batch = Number(args.batch)
 const device = await Device.create({ backend: args.backend, seed: 0 })
 const model = new DiscreteVAE(device, config, { seed: 0 })
 const trainer = new DvaeTrainer(model, makeShapesDataset({ count: 4 * batch, imageSize: config.imageSize, seed: 0 }), { steps: 100, batchSize: batch, loss: 'mse', klWeight: 0.03, gradClip: 1 })
-// As train-emoji.mjs: a first step compiles pipelines and tunes the matmul variants.
+// As `tessera train dvae`: a first step compiles pipelines and tunes the matmul variants.
 await trainer.run({ until: 1, autotune: args.backend === 'webgpu' })
 const stepMs = []
 for (let i = 0; i < 3; i++) stepMs.push((await trainer.trainStep()).ms)

@@ -49,7 +49,7 @@ async function tesseraThroughput(backend, config, batch, mode) {
 }
 
 /**
- * Best-of-N images/s of DvaeTrainer steps (MSE recipe, grad clip 1 as train-emoji.mjs and the
+ * Best-of-N images/s of DvaeTrainer steps (MSE recipe, grad clip 1 as `tessera train dvae` and the
  * PyTorch peer) on synthetic shapes. Each iteration is a `run` of STEPS_PER_RUN steps, timed
  * whole: `run` records a step while the adapter runs the one before, which a single step's time
  * would not show.
@@ -59,7 +59,7 @@ async function tesseraTrainThroughput(backend, config, batch) {
   const model = new DiscreteVAE(device, config, { seed: 0 })
   const data = makeShapesDataset({ count: 4 * batch, imageSize: config.imageSize, seed: 0 })
   const trainer = new DvaeTrainer(model, data, { steps: 100, batchSize: batch, loss: 'mse', klWeight: 0.1, gradClip: 1 })
-  // Warm-up step: compiles pipelines; on GPU adapters it also tunes the matmul variants, as train-emoji.mjs does.
+  // Warm-up step: compiles pipelines; on GPU adapters it also tunes the matmul variants, as `tessera train dvae` does.
   await trainer.run({ until: 1, autotune: backend === 'webgpu' })
   const times = []
   for (let i = 0; i < ITERATIONS; i++) {

@@ -25,7 +25,7 @@ const ids = (n, v, seed) => Int32Array.from({ length: n }, (_, i) => (i * 7919 +
 
 async function best(work) {
   await work() // warm-up: pipeline compilation, pools
-  // Each matmul shape runs its fastest variant on this adapter, as in training (train-prior.mjs
+  // Each matmul shape runs its fastest variant on this adapter, as in training (tessera train prior
   // autotunes): timed once per adapter and kept under ~/.cache/tessera.
   await ops.autotuneSeenMatmuls(device)
   await work()

@@ -2,20 +2,21 @@
 // Samples images for a few captions and writes a PNG grid: one row per caption, the prior's
 // tokens decoded by the dVAE the data was encoded with (2 px white gutters, scaled up).
 //   node packages/prior/scripts/sample-grid.mjs --model DIR --out grid.png [--captions "red heart|grinning face"] [--count 6]
+// DIR is a prior directory (tessera train prior --out) with its tokenizer.json beside the weights.
+import { BPETokenizer } from '@tessera/bpe'
 import { encodePng } from '@tessera/datasets'
 import { loadDvae } from '@tessera/dvae'
 import { Device, ops, tidy } from '@tessera/tensor-core'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { captionIds } from '../dist/index.js'
+import { captionIds, loadPrior } from '../dist/index.js'
 import { dvaeDir } from './dvae-dir.mjs'
-import { loadRun } from './load-run.mjs'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const { values: args } = parseArgs({
   options: {
     model: { type: 'string' },
-    data: { type: 'string', default: 'packages/prior/.runs/emoji-data' },
     out: { type: 'string', default: 'grid.png' },
     captions: { type: 'string', default: 'red heart|grinning face|thumbs up|fire|green apple|blue circle|sun|dog face' },
     count: { type: 'string', default: '6' },
@@ -27,7 +28,8 @@ const { values: args } = parseArgs({
   },
 })
 const device = await Device.create({ backend: 'webgpu' })
-const { prior, manifest, tokenizer } = await loadRun(device, args.model, args.data)
+const { prior, manifest } = await loadPrior(device, args.model)
+const tokenizer = BPETokenizer.fromJSON(await readFile(join(args.model, 'tokenizer.json'), 'utf8'))
 const { model: dvae } = await loadDvae(device, dvaeDir(manifest.training?.data?.dvae ?? 'dvae-emoji-32'))
 const captions = args.captions.split('|')
 const count = Number(args.count)

@@ -248,7 +248,7 @@ export class DvaeTrainer {
    * Restores a checkpoint written by `saveCheckpoint`; false when `dir` holds none. Resuming
    * with other options is allowed (a longer run, say) and takes effect from the checkpoint's
    * step: `recipeChanges` then lists what differs, e.g. "steps 1800 → 3200", which reshapes the
-   * LR and τ schedules mid-run, or "lr 0.004 → 0.002", the new peak LR (train-emoji.mjs prints
+   * LR and τ schedules mid-run, or "lr 0.004 → 0.002", the new peak LR (tessera train dvae prints
    * it). Checkpoints older than the recipe record still report a changed LR.
    */
   async resume(dir: string): Promise<boolean> {
