@@ -5,6 +5,7 @@ import { Command, Option } from 'commander'
 import { completeCommand } from './commands/complete.js'
 import { generateCommand } from './commands/generate.js'
 import { infoCommand } from './commands/info.js'
+import { registerBundle } from './commands/bundle.js'
 import { registerTrain } from './commands/train.js'
 import { oneLine, UserError } from './fail.js'
 import { integer, maskSpec, number, positiveInt, samplerSpec } from './options.js'
@@ -21,6 +22,7 @@ Examples:
   $ tessera complete smile.png "a grinning face" --keep top --rows 4
   $ tessera info
   $ tessera train tokenizer --data folder:./pics --out run/tokenizer.json      # then train dvae, prior, clip (tessera train --help)
+  $ tessera bundle --prior run/prior --dvae run/dvae --clip run/clip --out run/bundle
 
 The default model is the bundle in the repository's models/emoji; --model takes another bundle
 directory (or a name under models/). From the repository root: pnpm tessera <command> …\n`,
@@ -71,6 +73,7 @@ program
   })
 
 registerTrain(program)
+registerBundle(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -13,8 +13,7 @@ export function userPath(path: string): string {
   return isAbsolute(path) ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path)
 }
 
-const HOW_TO_MAKE =
-  'make one from a trained prior with `node packages/dalle/scripts/make-bundle.mjs --prior PRIOR_DIR --dvae dvae-emoji-32 --clip clip-emoji --out models/emoji` (see packages/dalle/README.md), or pass --model DIR'
+const HOW_TO_MAKE = 'make one from a trained prior with `tessera bundle --prior PRIOR_DIR --dvae dvae-emoji-32 --clip clip-emoji --out DIR` (see tessera bundle --help), or pass --model DIR'
 
 /** --model: a bundle directory, or the name of one under models/; without it the default bundle. */
 export function modelDir(model: string | undefined): { dir: string; isDefault: boolean } {

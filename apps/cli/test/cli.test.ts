@@ -123,9 +123,9 @@ describe('bad input: a non-zero exit and one line to act on', () => {
   const cases: [string, () => string[] | Promise<string[]>, RegExp, Record<string, string>?][] = [
     ['an unknown sampler lists the known ones', () => ['generate', 'a red heart', '--model', model, '--sampler', 'nucleus'], /no sampler plugin named 'nucleus'; registered: 'temperature', 'topK', 'topP', 'greedy', 'cfg'/],
     ['an unknown mask lists the known ones', () => ['generate', 'a red heart', '--model', model, '--mask', 'diagonal'], /no attentionMask plugin named 'diagonal'; registered: 'row', 'column', 'conv', 'causal', 'full'/],
-    ['a missing model directory says how to make one', () => ['generate', 'a red heart', '--model', join(work, 'nowhere')], /--model .*nowhere: no such directory .*make-bundle\.mjs/],
-    ['a prior directory is not a bundle', () => ['generate', 'a red heart', '--model', join(model, 'prior')], /tessera-prior directory, not a model bundle: assemble one with .*make-bundle\.mjs/],
-    ['no default bundle yet says how to make one', () => ['generate', 'a red heart'], /no default model bundle at .* yet: make one .*make-bundle\.mjs/, { TESSERA_MODELS_DIR: '/nonexistent-models' }],
+    ['a missing model directory says how to make one', () => ['generate', 'a red heart', '--model', join(work, 'nowhere')], /--model .*nowhere: no such directory .*tessera bundle --prior/],
+    ['a prior directory is not a bundle', () => ['generate', 'a red heart', '--model', join(model, 'prior')], /tessera-prior directory, not a model bundle: assemble one with tessera bundle --prior/],
+    ['no default bundle yet says how to make one', () => ['generate', 'a red heart'], /no default model bundle at .* yet: make one .*tessera bundle --prior/, { TESSERA_MODELS_DIR: '/nonexistent-models' }],
     ['a prompt longer than the model takes, without --truncate', () => ['generate', 'a small red star and a big blue heart and a green circle', '--model', model], /the prompt is \d+ tokens; this model takes at most 8: shorten it, or pass --truncate/],
     ['a file that is not a PNG', async () => {
       const bad = join(work, 'not-a.png')

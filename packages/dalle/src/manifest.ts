@@ -75,7 +75,7 @@ export function parseManifest(bytes: Uint8Array, where: string): BundleManifest 
   const format = json.format
   if (format === 'tessera-prior' || format === 'tessera-dvae') {
     throw new BundleFormatError(
-      `${where} is a ${format} directory, not a model bundle: assemble one with node packages/dalle/scripts/make-bundle.mjs --prior PRIOR_DIR --dvae DVAE_DIR --out DIR`,
+      `${where} is a ${format} directory, not a model bundle: assemble one with tessera bundle --prior PRIOR_DIR --dvae DVAE_DIR --out DIR`,
     )
   }
   if (format !== BUNDLE_FORMAT) throw new BundleFormatError(`${where}/${BUNDLE_MANIFEST} has format ${JSON.stringify(format)}; a model bundle's is '${BUNDLE_FORMAT}'`)

@@ -124,7 +124,7 @@ describe('typed bundle errors name the component', () => {
   it('a prior directory is not a bundle: the message says how to make one', async () => {
     const error = await loadBundle(await cpuDevice(), join(dir, 'prior')).catch((e) => e)
     expect(error).toBeInstanceOf(BundleFormatError)
-    expect(error.message).toMatch(/tessera-prior directory.*make-bundle\.mjs/)
+    expect(error.message).toMatch(/tessera-prior directory.*tessera bundle --prior/)
   })
 
   it('another format version', async () => {
