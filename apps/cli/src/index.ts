@@ -6,6 +6,7 @@ import { completeCommand } from './commands/complete.js'
 import { generateCommand } from './commands/generate.js'
 import { infoCommand } from './commands/info.js'
 import { registerBundle } from './commands/bundle.js'
+import { registerEval } from './commands/eval.js'
 import { registerTrain } from './commands/train.js'
 import { oneLine, UserError } from './fail.js'
 import { integer, maskSpec, number, positiveInt, samplerSpec } from './options.js'
@@ -23,6 +24,7 @@ Examples:
   $ tessera info
   $ tessera train tokenizer --data folder:./pics --out run/tokenizer.json      # then train dvae, prior, clip (tessera train --help)
   $ tessera bundle --prior run/prior --dvae run/dvae --clip run/clip --out run/bundle
+  $ tessera eval --model run/bundle --write
 
 The default model is the bundle in the repository's models/emoji; --model takes another bundle
 directory (or a name under models/). From the repository root: pnpm tessera <command> …\n`,
@@ -74,6 +76,7 @@ program
 
 registerTrain(program)
 registerBundle(program)
+registerEval(program)
 
 try {
   await program.parseAsync(process.argv)

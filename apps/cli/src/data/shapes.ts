@@ -1,7 +1,6 @@
 // The synthetic shapes set as the CLI uses it, in this one adapter: which images train, which
 // evaluate, and how `tessera eval` judges a generated one.
-import { makeShapesDataset, type ImageCaptionDataset, type ShapesOptions } from '@tessera/datasets'
-import { UserError } from '../fail.js'
+import { checkShapesImage, enumerateShapesCaptions, makeShapesDataset, type ImageCaptionDataset, type ShapesOptions } from '@tessera/datasets'
 
 /** Training images of `--data shapes` (`shapes:N` asks for N). */
 export const SHAPES_TRAIN_COUNT = 16384
@@ -35,19 +34,21 @@ export function shapesSplits(imageSize: number, seed: number, count = SHAPES_TRA
 
 /** What `tessera eval` needs to judge a shapes bundle: prompts of seen and unseen combinations, and a rule that reads an image. */
 export interface ShapesJudge {
-  /** Captions whose combinations the training split shows, and ones it never shows. */
+  /** Every caption of combinations the training split shows ('seen'), or of ones it never shows ('unseen'). */
   captions(kind: 'seen' | 'unseen'): string[]
-  /** Whether an image ([3, S, S] planes in [0, 1]) shows exactly what the caption says. */
+  /** Whether an image ([3, S, S] planes in [0, 1]) shows exactly what the caption says, and nothing else. */
   accepts(image: { channels: number; height: number; width: number; data: Float32Array }, caption: string): boolean
 }
 
 /**
- * The checker of generated shapes images. @tessera/datasets does not have one yet (its
- * `checkShapesImage` and the held-out combinations are on their way), so this says so instead
- * of guessing.
+ * The judge of generated shapes images: @tessera/datasets' rule-based checkShapesImage, on the
+ * captions of the compositional set's training split ('seen') and of its held-out split
+ * ('unseen': a colour + kind pair or an arrangement of kinds no training image shows).
  */
 export function shapesJudge(): ShapesJudge {
-  throw new UserError(
-    "evaluating a shapes bundle needs checkShapesImage and the held-out shape combinations from @tessera/datasets, which this build does not have yet; evaluate emoji or folder:DIR bundles meanwhile",
-  )
+  const { maxShapes, sizeWords } = COMPOSITIONAL
+  return {
+    captions: (kind) => enumerateShapesCaptions({ split: kind === 'seen' ? 'train' : 'heldout', maxShapes, sizeWords }),
+    accepts: (image, caption) => checkShapesImage(image, caption).ok,
+  }
 }
