@@ -5,6 +5,7 @@ import { Command, Option } from 'commander'
 import { completeCommand } from './commands/complete.js'
 import { generateCommand } from './commands/generate.js'
 import { infoCommand } from './commands/info.js'
+import { registerBench } from './commands/bench.js'
 import { registerBundle } from './commands/bundle.js'
 import { registerEval } from './commands/eval.js'
 import { registerTrain } from './commands/train.js'
@@ -25,6 +26,7 @@ Examples:
   $ tessera train tokenizer --data folder:./pics --out run/tokenizer.json      # then train dvae, prior, clip (tessera train --help)
   $ tessera bundle --prior run/prior --dvae run/dvae --clip run/clip --out run/bundle
   $ tessera eval --model run/bundle --write
+  $ tessera bench generate
 
 The default model is the bundle in the repository's models/emoji; --model takes another bundle
 directory (or a name under models/). From the repository root: pnpm tessera <command> …\n`,
@@ -77,6 +79,7 @@ program
 registerTrain(program)
 registerBundle(program)
 registerEval(program)
+registerBench(program)
 
 try {
   await program.parseAsync(process.argv)
