@@ -1,28 +1,14 @@
+import { writeTinyBundle } from '@tessera/dalle/testing'
 import { decodePng } from '@tessera/datasets'
-import { spawnSync } from 'node:child_process'
+import { Device } from '@tessera/tensor-core'
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { writeTinyBundle } from './tiny-bundle.js'
+import { tessera } from './run-cli.js'
 
-const CLI = fileURLToPath(new URL('../dist/index.js', import.meta.url))
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 let work: string
 let model: string
-
-/** Runs the built CLI; stderr without Dawn's own adapter warnings. */
-function tessera(args: string[], env: Record<string, string> = {}, command = [process.execPath, CLI]) {
-  const run = spawnSync(command[0]!, [...command.slice(1), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...env },
-    timeout: 180_000,
-  })
-  const stderr = run.stderr.split('\n').filter((l) => l && !/^Warning: /.test(l))
-  return { status: run.status, stdout: run.stdout, stderr }
-}
 
 async function expectPngs(files: string[], size: number) {
   for (const file of files) {
@@ -34,7 +20,9 @@ async function expectPngs(files: string[], size: number) {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'tessera-cli-'))
   model = join(work, 'bundle')
-  await writeTinyBundle(model)
+  const device = await Device.create({ backend: 'cpu' })
+  await writeTinyBundle(device, model)
+  device.destroy()
 })
 afterAll(async () => {
   await rm(work, { recursive: true, force: true })
