@@ -8,7 +8,7 @@ The JSON's patterns are JavaScript regexes (`u` flag); Python's `re` lacks `\\p{
 its `\\s`, `\\d`, `\\w` are not JavaScript's, so `js_pattern_to_python` spells those out as explicit
 character classes. No third-party module (not `regex`): runs on Debian's /usr/bin/python3.
 
-    /usr/bin/python3 tessera_bpe.py TOKENIZER.json [--clip CONTEXT_LENGTH] < prompts.json   # → ids per prompt, JSON
+    /usr/bin/python3 python/tessera_torch/bpe.py TOKENIZER.json [--clip CONTEXT_LENGTH] < prompts.json   # → ids per prompt, JSON
 """
 import functools
 import html

@@ -7,8 +7,9 @@ State-dict names are the spec's (text_embedding, text_pos_embedding, image_embed
 image_row_embedding, image_col_embedding, blocks.N.{ln_1,attn.qkv,attn.proj,ln_2,mlp.fc,mlp.proj},
 ln_f, text_head, image_head). The masks are plain loops over (query, key): clarity, not speed.
 Generation recomputes the whole sequence per token or, like Tessera, keeps a KV cache
-(KVCacheDecoder). Used by make_fixtures.py and packages/dalle/scripts/generate_torch.py; runs with
-Debian's torch 1.13 (/usr/bin/python3).
+(KVCacheDecoder). The one PyTorch definition of the prior: packages/prior/scripts/make_fixtures.py,
+packages/dalle/scripts/generate_torch.py and python/train.py (training at scale) import it; runs
+with Debian's torch 1.13 (/usr/bin/python3).
 """
 import math
 

@@ -1,5 +1,5 @@
 """Minimal safetensors writer/reader (the `safetensors` pip package is not required), shared by every
-package's PyTorch scripts (they add packages/dvae/scripts to sys.path); 0-d tensors stay 0-d (CLIP's logit_scale).
+package's PyTorch scripts (they add python/ to sys.path); 0-d tensors stay 0-d (CLIP's logit_scale).
 
 Format: u64 little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
 padded with spaces to a multiple of 8, then the raw little-endian tensor bytes.

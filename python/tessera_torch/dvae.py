@@ -1,6 +1,7 @@
 """The dVAE layout of OpenAI's dall_e package, written for PyTorch from its published
 structure (module and parameter names as in their encoder.pkl / decoder.pkl), at any size.
-Used by the parity fixtures and the PyTorch side of the benchmark."""
+The one PyTorch definition of the dVAE: the parity fixtures, the converter, the benchmark,
+scripts/train_torch_reference.py and python/train.py (training at scale) import it."""
 from collections import OrderedDict
 
 import torch

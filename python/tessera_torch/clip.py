@@ -1,7 +1,7 @@
 """CLIP with a ViT image tower in the structure of openai/CLIP's model.py, written for PyTorch
 from its published description (module and parameter names as in OpenAI's released state
-dicts), at any size. Used by the parity fixtures, the converter's test and the PyTorch side of
-the benchmark. Only the ViT variant: OpenAI's ModifiedResNet towers are not supported."""
+dicts), at any size. The one PyTorch definition of CLIP: the parity fixtures, the converter's test, the benchmark,
+the generate reference and python/train.py import it. Only the ViT variant: OpenAI's ModifiedResNet towers are not supported."""
 import math
 
 import torch
