@@ -144,6 +144,34 @@ def unwrapped(model):
     return model.module if hasattr(model, 'module') and not is_fsdp(model) else model
 
 
+class _AllGather(torch.autograd.Function):
+    """Concatenates every rank's rows (in rank order); backward sums the gradients of the gathered
+    tensor over ranks (each rank's loss is the whole batch's) and hands each rank its rows'. Plain
+    all_gather + all_reduce on a group of its own (DDP's gradient all-reduces use the default one),
+    so it runs on gloo too (torch.distributed.nn's uses reduce_scatter or all_to_all)."""
+
+    @staticmethod
+    def forward(ctx, x, group):
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size(group))]
+        dist.all_gather(parts, x.contiguous(), group=group)
+        ctx.rows, ctx.rank, ctx.group = x.shape[0], dist.get_rank(group), group
+        return torch.cat(parts, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous()
+        dist.all_reduce(grad, group=ctx.group)
+        return grad[ctx.rank * ctx.rows:(ctx.rank + 1) * ctx.rows], None
+
+
+def all_gather_with_grad(env):
+    """A gather function for CLIP's forward (every rank must call this at the same point): None in one process."""
+    if not env.distributed:
+        return None
+    group = dist.new_group()
+    return lambda x: _AllGather.apply(x, group)
+
+
 def no_sync(model, skip):
     """DDP's no_sync() for accumulation micro-steps before the last one (a no-op context otherwise)."""
     import contextlib
