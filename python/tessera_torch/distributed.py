@@ -141,7 +141,18 @@ def is_fsdp(model):
 
 
 def unwrapped(model):
-    return model.module if hasattr(model, 'module') and not is_fsdp(model) else model
+    """The model inside DDP / FSDP (under FSDP its parameters are whole only inside full_params)."""
+    return model.module if hasattr(model, 'module') else model
+
+
+def full_params(model):
+    """A context in which an FSDP model's parameters are whole on every rank (evaluation calls its
+    submodules directly); a no-op context for DDP and single processes."""
+    import contextlib
+    if is_fsdp(model):
+        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+        return FSDP.summon_full_params(model, writeback=False)
+    return contextlib.nullcontext()
 
 
 class _AllGather(torch.autograd.Function):
@@ -212,9 +223,10 @@ def load_moments(model, optimizer, moments, step):
         names = [n for n, _ in model.named_parameters()]
         osd = {'state': {n: {'step': torch.tensor(float(step)), **{k: v.clone() for k, v in moments[n].items()}} for n in names if n in moments},
                'param_groups': [{**{k: v for k, v in g.items() if k != 'params'}, 'params': names} for g in optimizer.param_groups]}
-        try:
+        import inspect
+        if next(iter(inspect.signature(FSDP.optim_state_dict_to_load).parameters)) == 'model':
             loaded = FSDP.optim_state_dict_to_load(model, optimizer, osd)  # torch >= 2.1
-        except TypeError:
+        else:
             loaded = FSDP.optim_state_dict_to_load(osd, model, optimizer)  # torch 2.0
         optimizer.load_state_dict(loaded)
         return

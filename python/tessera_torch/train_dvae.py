@@ -48,7 +48,7 @@ def evaluate(env, model, data, count=None, batch=64):
     vae = D.unwrapped(model)
     vocab = vae.config['vocabSize']
     se, counts = 0.0, torch.zeros(vocab, dtype=torch.float64)
-    with torch.no_grad():
+    with torch.no_grad(), D.full_params(model):
         for s in range(lo, hi, batch):
             x = torch.from_numpy(data.images(range(s, min(hi, s + batch)))).to(env.device)
             tokens = vae.encoder(map_pixels(x)).argmax(1)

@@ -66,17 +66,12 @@ def evaluate(env, model, dataset, tokenizer, T, pad_id, count=None, batch=64):
     prior = D.unwrapped(model)
     was = prior.training
     prior.eval()
-    with torch.no_grad():
+    with torch.no_grad(), D.full_params(model):
         for s in range(lo, hi, batch):
             e = min(hi, s + batch)
             text = encode_batch(tokenizer, dataset.captions[s:e], T, pad_id).to(env.device)
             image = torch.from_numpy(dataset.image_tokens[s:e]).to(env.device)
-            if D.is_fsdp(model):
-                text_logits, image_logits = model(text, image)
-                t = torch.nn.functional.cross_entropy(text_logits.transpose(1, 2), prior.text_targets(text), reduction='none').mean(1)
-                i = torch.nn.functional.cross_entropy(image_logits.transpose(1, 2), image.long(), reduction='none').mean(1)
-            else:
-                t, i = prior.per_sample_ce(text, image)
+            t, i = prior.per_sample_ce(text, image)
             sums[0] += t.double().sum().item()
             sums[1] += i.double().sum().item()
     prior.train(was)
