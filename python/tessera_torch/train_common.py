@@ -153,7 +153,7 @@ def run_record(env, args, steps_from, steps_to, seconds, recipe, metrics):
     """What a model directory's manifest keeps of this run (its torchTraining list)."""
     return {
         'trainer': 'python/train.py (tessera_torch, PyTorch ' + torch.__version__ + ')',
-        'command': ' '.join(['python/train.py', *sys.argv[1:]]),
+        'command': ' '.join(sys.argv),  # train.py sets argv[0] to 'python/train.py MODEL'
         'processes': env.world,
         'backend': env.backend or 'single process',
         'device': str(env.device.type) + (f' ({torch.cuda.get_device_name(env.device)})' if env.device.type == 'cuda' else ''),
