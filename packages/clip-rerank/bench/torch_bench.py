@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch CPU peer of bench/run.mjs: the same CLIP (scripts/clip_torch.py) and workloads.
+"""PyTorch CPU peer of bench/run.mjs: the same CLIP (tessera_torch.clip) and workloads.
 Prints one JSON line: image-encoder images/s and training pairs/s."""
 import json
 import math
@@ -9,8 +9,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
-from clip_torch import build, contrastive_loss  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'python'))  # tessera_torch
+from tessera_torch.clip import build, contrastive_loss  # noqa: E402
 
 config = json.loads(sys.argv[1])
 encode_batch, train_batch, iterations = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])

@@ -10,7 +10,7 @@ DIR gets clip.safetensors with OpenAI's state-dict names unchanged (fp16 stays f
 OpenAI's build_model does (heads = width / 64). The tokenizer is OpenAI's (@tessera/bpe's
 ClipTokenizer). Needs only PyTorch.
 
-`--self-test DIR` builds a small random CLIP (scripts/clip_torch.py), saves it both ways
+`--self-test DIR` builds a small random CLIP (tessera_torch.clip), saves it both ways
 (a traced TorchScript archive in fp16, as OpenAI ships, and an open_clip-style checkpoint),
 converts the TorchScript one into DIR, checks the other converts to the same tensors, and
 writes DIR/reference.safetensors (inputs and PyTorch's features of the fp16-rounded weights).
@@ -24,10 +24,9 @@ import tempfile
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, '..', '..', 'dvae', 'scripts'))  # tessera_safetensors
-from clip_torch import build, config_from_state_dict  # noqa: E402
-from tessera_safetensors import write_safetensors  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'python'))  # tessera_torch
+from tessera_torch.clip import build, config_from_state_dict  # noqa: E402
+from tessera_torch.safetensors import write_safetensors  # noqa: E402
 
 # Scalars OpenAI's TorchScript archives keep beside the weights.
 NOT_WEIGHTS = {'input_resolution', 'context_length', 'vocab_size'}

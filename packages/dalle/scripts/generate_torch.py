@@ -9,7 +9,7 @@ the packages' own PyTorch / Python references, imported.
 The same steps as Tessera's generate (packages/dalle/src/generate.ts):
   prompt → the bundle's BPE ids, padded with its pad token to the prior's textLength (too long: an
   error unless --truncate) → `count` candidates drawn token by token with the prior's KV cache
-  (prior_torch.KVCacheDecoder); with guidance the batch carries each candidate twice, the second
+  (tessera_torch.prior.KVCacheDecoder); with guidance the batch carries each candidate twice, the second
   under the null caption (all pads), and the logits mix as uncond + scale·(cond − uncond); then the
   stages temperature → top-k (ties with the k-th kept) → top-p (the smallest set holding p, ties of
   the last kept) → a draw from the softmax, or the argmax with --sampler greedy → the dVAE decodes
@@ -39,14 +39,13 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = os.path.normpath(os.path.join(HERE, '..', '..'))
 REPO = os.path.dirname(PACKAGES)
-for scripts in ('prior', 'dvae', 'clip-rerank', 'bpe'):
-    sys.path.insert(0, os.path.join(PACKAGES, scripts, 'scripts'))
+sys.path.insert(0, os.path.join(REPO, 'python'))  # tessera_torch: the one PyTorch definition of each model
 
-from clip_torch import build as build_clip  # noqa: E402
-from dvae_torch import Decoder, images_of  # noqa: E402
-from prior_torch import KVCacheDecoder, Prior  # noqa: E402
-from tessera_bpe import BpeTokenizer, ClipTextTokenizer  # noqa: E402
-from tessera_safetensors import read_safetensors, write_safetensors  # noqa: E402
+from tessera_torch.bpe import BpeTokenizer, ClipTextTokenizer  # noqa: E402
+from tessera_torch.clip import build as build_clip  # noqa: E402
+from tessera_torch.dvae import Decoder, images_of  # noqa: E402
+from tessera_torch.prior import KVCacheDecoder, Prior  # noqa: E402
+from tessera_torch.safetensors import read_safetensors, write_safetensors  # noqa: E402
 
 BUNDLE_FORMAT = 'tessera-bundle'
 BUNDLE_VERSION = 1

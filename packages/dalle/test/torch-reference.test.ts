@@ -1,6 +1,6 @@
 // Parity with the PyTorch reference of the whole generate path (scripts/generate_torch.py, which
-// imports the packages' own references: prior_torch.py with its KV cache, dvae_torch.py,
-// clip_torch.py, tessera_bpe.py) on the same bundle files. Greedy sampling with guidance must give
+// imports the one PyTorch definition of each model from python/tessera_torch: prior.py with its KV
+// cache, dvae.py, clip.py, and bpe.py, @tessera/bpe's encode in Python) on the same bundle files. Greedy sampling with guidance must give
 // the same tokens; the guided logits of every step, the dVAE's images of the same tokens and CLIP's
 // scores of the same images must agree within float tolerance. These tests run PyTorch live: they
 // skip, by name and with the reason, where /usr/bin/python3 has no torch (TORCH_PYTHON overrides).
@@ -20,7 +20,7 @@ import { cpuDevice, tinyBundleDir, tinyTokenizer } from './helpers.js'
 const PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3'
 const SCRIPTS = new URL('../../', import.meta.url).pathname
 const GENERATE_TORCH = join(SCRIPTS, 'dalle/scripts/generate_torch.py')
-const TESSERA_BPE = join(SCRIPTS, 'bpe/scripts/tessera_bpe.py')
+const TESSERA_BPE = new URL('../../../python/tessera_torch/bpe.py', import.meta.url).pathname
 const DEFAULT_BUNDLE = new URL('../../../models/emoji', import.meta.url).pathname
 // One thread: the reference is small, and the machine's other work keeps its cores.
 const PYTHON_ENV = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' }
@@ -125,7 +125,7 @@ afterAll(async () => {
 })
 
 describe('the PyTorch reference of generate (scripts/generate_torch.py)', () => {
-  it("tessera_bpe.py gives @tessera/bpe's ids: the test bundle's BPE and the default bundle's prior and CLIP tokenizers", async (ctx) => {
+  it("tessera_torch/bpe.py gives @tessera/bpe's ids: the test bundle's BPE and the default bundle's prior and CLIP tokenizers", async (ctx) => {
     ctx.skip(missing !== null, missing ?? '')
     const tinyJson = join(work, 'tiny-tokenizer.json')
     await writeFile(tinyJson, JSON.stringify(await tinyTokenizer()))

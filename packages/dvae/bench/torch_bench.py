@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""PyTorch CPU side of the dVAE benchmark: the same layout (scripts/dvae_torch.py) and the same
+"""PyTorch CPU side of the dVAE benchmark: the same layout (tessera_torch.dvae) and the same
 work as Tessera's encode + decode (argmax tokens → one-hot → decoder → sigmoid/unmap), with
-"mode": "search" the same with searched tokens (dvae_torch.search_tokens, 8 candidates, 2 passes),
+"mode": "search" the same with searched tokens (tessera_torch.dvae.search_tokens, 8 candidates, 2 passes),
 or with "mode": "train" one training step of DvaeTrainer's MSE recipe.
 
     /usr/bin/python3 torch_bench.py '{"config": {...}, "batch": 16, "iterations": 3, "mode": "train"}'
@@ -16,7 +16,8 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
-from dvae_torch import build, images_of, search_tokens  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'python'))  # tessera_torch
+from tessera_torch.dvae import build, images_of, search_tokens  # noqa: E402
 from train_torch_reference import recipe_loss  # noqa: E402
 
 

@@ -22,8 +22,9 @@ import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from tessera_safetensors import write_safetensors  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'python'))  # tessera_torch
+from tessera_torch import dvae as dvae_torch  # noqa: E402
+from tessera_torch.safetensors import write_safetensors  # noqa: E402
 
 # Modules the pickles name: dall_e.{encoder,decoder,utils} (bare names from a source checkout).
 _DALL_E_MODULES = ['dall_e', 'dall_e.encoder', 'dall_e.decoder', 'dall_e.utils', 'encoder', 'decoder', 'utils']
@@ -90,8 +91,7 @@ def convert(encoder_path, decoder_path, out, source):
 
 
 def self_test(out):
-    """Pickles dvae_torch modules under dall_e's module names (as torch.save did for OpenAI), converts them."""
-    import dvae_torch
+    """Pickles tessera_torch.dvae modules under dall_e's module names (as torch.save did for OpenAI), converts them."""
     fake = {name: types.ModuleType(name) for name in ['dall_e', 'dall_e.encoder', 'dall_e.decoder', 'dall_e.utils']}
     renamed = {}
     for module_name, cls in [('dall_e.encoder', dvae_torch.Encoder), ('dall_e.decoder', dvae_torch.Decoder),

@@ -3,7 +3,7 @@
 A reference, not a second trainer: it shows what the recipe reaches per step count and model
 size at PyTorch CPU speed (~20-40x Tessera's CPU and lavapipe backends on 2 cores), so
 Tessera's learning curves can be checked against it and recipes tried before a long Tessera
-run. Same layout (dvae_torch.py), same schedules (linear warmup then cosine LR to 0.1x,
+run. Same layout (tessera_torch.dvae), same schedules (linear warmup then cosine LR to 0.1x,
 exponential tau anneal over tau-frac of the steps, KL to uniform per sub-pixel), same
 MSE-on-sigmoid(mu) loss, AdamW(wd 1e-4), grad clip 1. Data order differs (sampled with
 replacement), so curves agree statistically, not bit for bit. `--init DIR --codes
@@ -31,9 +31,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dvae_torch import build, images_of, search_tokens  # noqa: E402
-from tessera_safetensors import read_safetensors, write_safetensors  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'python'))  # tessera_torch
+from tessera_torch.dvae import build, images_of, search_tokens  # noqa: E402
+from tessera_torch.safetensors import read_safetensors, write_safetensors  # noqa: E402
 
 EPS = 0.1  # map_pixels / unmap_pixels, as OpenAI's dall_e
 # src/config.ts's emoji-32 preset (imageSize comes from the data).
@@ -116,7 +116,7 @@ def main():
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', help='write the eval curve here as JSON')
     p.add_argument('--save', help='write the model here after every eval, as a Tessera model directory (encoder/decoder safetensors with OpenAI names, manifest.json): loadDvae and eval-heldout.mjs read it')
-    p.add_argument('--search', action='store_true', help="evaluate with searched tokens (dvae_torch.search_tokens: Tessera's encode search)")
+    p.add_argument('--search', action='store_true', help="evaluate with searched tokens (tessera_torch.dvae.search_tokens: Tessera's encode search)")
     p.add_argument('--candidates', type=int, default=8, help='with --search: codes tried per position (EncodeOptions.search.candidates)')
     p.add_argument('--passes', type=int, default=2, help='with --search: passes over the grid (EncodeOptions.search.passes)')
     a = p.parse_args()

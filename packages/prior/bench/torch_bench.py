@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch CPU side of the prior benchmark, on scripts/prior_torch.py's Prior (same layout and sizes):
+"""PyTorch CPU side of the prior benchmark, on tessera_torch.prior's Prior (python/tessera_torch/prior.py) (same layout and sizes):
 training steps (loss, backward, clip, AdamW) or generation (the reference recomputes the whole prefix
 for every token: it has no KV cache).
 
@@ -14,8 +14,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
-from prior_torch import Prior  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'python'))  # tessera_torch
+from tessera_torch.prior import Prior  # noqa: E402
 
 
 def main():

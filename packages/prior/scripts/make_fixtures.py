@@ -23,10 +23,9 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, '..', 'fixtures')
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, '..', '..', 'dvae', 'scripts'))
-from prior_torch import Prior, build_mask, dalle_schedule, default_config, mask_strings  # noqa: E402
-from tessera_safetensors import read_safetensors, write_safetensors  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'python'))  # tessera_torch
+from tessera_torch.prior import Prior, build_mask, dalle_schedule, default_config, mask_strings  # noqa: E402
+from tessera_torch.safetensors import read_safetensors, write_safetensors  # noqa: E402
 
 torch.set_num_threads(1)
 torch.set_default_dtype(torch.float32)

@@ -17,8 +17,9 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'python'))  # tessera_torch
 from make_fixtures import EACH, TINY, fixture_init, inputs  # noqa: E402
-from prior_torch import KVCacheDecoder, Prior  # noqa: E402
+from tessera_torch.prior import KVCacheDecoder, Prior  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -1,4 +1,4 @@
-// Parity with the independent PyTorch reference (scripts/prior_torch.py; fixtures from
+// Parity with the independent PyTorch reference (python/tessera_torch/prior.py; fixtures from
 // scripts/make_fixtures.py): logits, loss terms, every gradient and one AdamW step, per mask, on
 // the CPU reference backend and on WebGPU.
 import { getPlugin } from '@tessera/plugins'

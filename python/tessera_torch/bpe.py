@@ -1,16 +1,19 @@
 """@tessera/bpe's encode in plain Python, reading its tokenizer JSON (`BPETokenizer.toJSON()`,
 format 'tessera-bpe'): special tokens split out first, lower-casing, the pre-tokenisation regex,
 byte-level symbols (GPT-2's bytes_to_unicode, an optional word-end suffix on the last one) and
-merges, lowest rank first, leftmost on ties. ClipTextTokenizer adds CLIP's cleaning and
+merges, lowest rank first, leftmost on ties; with `dropout` (and a `seed`) the BPE-dropout of
+@tessera/bpe's mergeWithHeap, draw for draw (mulberry32 per encode call), so a PyTorch trainer gives
+the prior the captions Tessera's PriorTrainer gives it. ClipTextTokenizer adds CLIP's cleaning and
 `clip.tokenize` rows (start token, text, end token, zero padding).
 
 The JSON's patterns are JavaScript regexes (`u` flag); Python's `re` lacks `\\p{L}` / `\\p{N}` and
 its `\\s`, `\\d`, `\\w` are not JavaScript's, so `js_pattern_to_python` spells those out as explicit
 character classes. No third-party module (not `regex`): runs on Debian's /usr/bin/python3.
 
-    /usr/bin/python3 tessera_bpe.py TOKENIZER.json [--clip CONTEXT_LENGTH] < prompts.json   # → ids per prompt, JSON
+    /usr/bin/python3 python/tessera_torch/bpe.py TOKENIZER.json [--clip CONTEXT_LENGTH] < prompts.json   # → ids per prompt, JSON
 """
 import functools
+import heapq
 import html
 import json
 import re
@@ -211,30 +214,124 @@ class BpeTokenizer:
             symbols[-1] = self.final_byte_ids[data[-1]]
         return self._merge(symbols)
 
-    def encode_ordinary(self, text):
-        """Ids of text, special-token text treated as ordinary text."""
+    def _merge_dropout(self, symbols, dropout, random):
+        """@tessera/bpe's mergeWithHeap: a min-heap of (rank, position) over a linked list; the best
+        merge is skipped with probability `dropout` (one draw of `random` per candidate reached),
+        skipped ones return after the next applied merge, and the word is final once every remaining
+        candidate was skipped."""
+        n = len(symbols)
+        if n < 2:
+            return symbols
+        nxt = [i + 1 if i + 1 < n else -1 for i in range(n)]
+        prev = [i - 1 for i in range(n)]
+        scale = 1
+        while scale <= n:
+            scale *= 2
+        heap = []
+
+        def rank(a, b):
+            found = self.pairs.get((a, b))
+            return -1 if found is None else found[0]
+
+        def offer(pos):
+            nx = nxt[pos]
+            if nx < 0:
+                return
+            r = rank(symbols[pos], symbols[nx])
+            if r >= 0:
+                heapq.heappush(heap, r * scale + pos)
+
+        for i in range(n - 1):
+            offer(i)
+        skipped, alive = [], [True] * n
+        while heap:
+            key = heapq.heappop(heap)
+            pos = key % scale
+            r = (key - pos) // scale
+            nx = nxt[pos]
+            if not alive[pos] or nx < 0 or rank(symbols[pos], symbols[nx]) != r:
+                continue  # stale: absorbed, or its right neighbour changed since it was queued
+            if dropout > 0 and random() < dropout:
+                skipped.append(key)
+                continue
+            symbols[pos] = self.pairs[(symbols[pos], symbols[nx])][1]
+            alive[nx] = False
+            after = nxt[nx]
+            nxt[pos] = after
+            if after >= 0:
+                prev[after] = pos
+            for k in skipped:
+                heapq.heappush(heap, k)
+            skipped = []
+            offer(pos)
+            if prev[pos] >= 0:
+                offer(prev[pos])
+        out, i = [], 0
+        while i >= 0:
+            out.append(symbols[i])
+            i = nxt[i]
+        return out
+
+    def _encode_piece_dropout(self, piece, dropout, random):
+        if piece in self.pinned:
+            return list(self.pinned[piece])
+        data = piece.encode('utf-8')
+        symbols = [self.byte_ids[b] for b in data]
+        if symbols:
+            symbols[-1] = self.final_byte_ids[data[-1]]
+        return self._merge_dropout(symbols, dropout, random)
+
+    def encode_ordinary(self, text, dropout=None, seed=None, random=None):
+        """Ids of text, special-token text treated as ordinary text. With `dropout` (even 0) the merges
+        run through the dropout path, drawing from `random` or a mulberry32 seeded with `seed`."""
+        if dropout is not None and random is None:
+            random = _dropout_random(seed)
+        return self._encode_into(text, dropout, random)
+
+    def _encode_into(self, text, dropout, random):
         if not text:
             return []
         if self.lowercase:
             text = text.lower()
         if self.add_prefix_space and not re.match(f'[{JS_WHITESPACE}]', text):
             text = ' ' + text
+        if dropout is not None and not 0 <= dropout <= 1:
+            raise ValueError(f'dropout must be in [0, 1], got {dropout}')
         ids = []
         for piece in self.pattern.findall(text):
-            ids.extend(self._encode_piece(piece))
+            ids.extend(self._encode_piece(piece) if dropout is None else self._encode_piece_dropout(piece, dropout, random))
         return ids
 
-    def encode(self, text):
-        """Ids of text; special tokens in the text become their ids."""
+    def encode(self, text, dropout=None, seed=None, random=None):
+        """Ids of text; special tokens in the text become their ids. `dropout`/`seed` as
+        BPETokenizer.encode(text, { dropout, seed }): one generator for the whole call."""
+        if dropout is not None and random is None:
+            random = _dropout_random(seed)
         if self.special_pattern is None:
-            return self.encode_ordinary(text)
+            return self._encode_into(text, dropout, random)
         ids, start = [], 0
         for m in self.special_pattern.finditer(text):
-            ids.extend(self.encode_ordinary(text[start:m.start()]))
+            ids.extend(self._encode_into(text[start:m.start()], dropout, random))
             ids.append(self.special_ids[m.group(0)])
             start = m.end()
-        ids.extend(self.encode_ordinary(text[start:]))
+        ids.extend(self._encode_into(text[start:], dropout, random))
         return ids
+
+
+def _dropout_random(seed):
+    """@tessera/bpe's makeRandom: mulberry32 from the seed (Math.random without one)."""
+    if seed is None:
+        import random as _random
+        return _random.random
+    state = [seed & 0xFFFFFFFF]
+
+    def draw():
+        state[0] = (state[0] + 0x6D2B79F5) & 0xFFFFFFFF
+        t = state[0]
+        t = ((t ^ (t >> 15)) * (t | 1)) & 0xFFFFFFFF
+        t ^= (t + (((t ^ (t >> 7)) * (t | 61)) & 0xFFFFFFFF)) & 0xFFFFFFFF
+        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296
+    return draw
 
 
 def clip_clean(text):

@@ -1,6 +1,8 @@
 """The dVAE layout of OpenAI's dall_e package, written for PyTorch from its published
 structure (module and parameter names as in their encoder.pkl / decoder.pkl), at any size.
-Used by the parity fixtures and the PyTorch side of the benchmark."""
+The one PyTorch definition of the dVAE: the parity fixtures, the converter, the benchmark,
+scripts/train_torch_reference.py and python/train.py (training at scale) import it."""
+import math
 from collections import OrderedDict
 
 import torch
@@ -131,3 +133,58 @@ def search_tokens(enc, dec, images, vocab_size, candidates=8, passes=2):
     keep = (total(tokens) <= total(argmax)).reshape(n, 1, 1)
     return torch.where(keep, tokens, argmax)
 
+
+
+# --- training: @tessera/dvae's objective (src/train/objective.ts, loss.ts) ---------------------------
+
+LOGIT_LAPLACE_EPS = 0.1
+
+
+def map_pixels(x):
+    """[0, 1] → [ε, 1−ε]: x·(1−2ε) + ε (mapPixels)."""
+    return x * (1 - 2 * LOGIT_LAPLACE_EPS) + LOGIT_LAPLACE_EPS
+
+
+def logit_laplace_nll(stats, target):
+    """Mean logit-Laplace NLL per sub-pixel; stats [N, 2C, H, W] (μ, then log b), target mapped [N, C, H, W]."""
+    c = target.shape[1]
+    mu, log_b = stats[:, :c], stats[:, c:2 * c]
+    log_x, log_1mx = torch.log(target), torch.log(1 - target)
+    scaled_error = torch.abs((log_x - log_1mx) - mu) * torch.exp(-log_b)
+    log_normaliser = (log_b + math.log(2)) + (log_x + log_1mx)
+    return (log_normaliser + scaled_error).mean()
+
+
+def sigmoid_mse(stats, target):
+    return ((torch.sigmoid(stats[:, :target.shape[1]]) - target) ** 2).mean()
+
+
+def kl_to_uniform(logits):
+    """KL(softmax(logits) ‖ uniform), mean over positions, nats; logits channels-last [..., V]."""
+    log_q = F.log_softmax(logits, -1)
+    return (log_q.exp() * log_q).sum(-1).mean() + math.log(logits.shape[-1])
+
+
+class DiscreteVAE(nn.Module):
+    """Encoder + decoder under Tessera's DiscreteVAE names (encoder.blocks…, decoder.blocks…), whose
+    forward is the training objective (so DDP / FSDP, which hook forward, wrap it)."""
+
+    def __init__(self, config, generator=None):
+        super().__init__()
+        self.config = config
+        self.encoder, self.decoder = build(config, generator)
+
+    def forward(self, target, tau, kl_weight, codes='gumbel', loss='logit-laplace', gumbel_noise=None):
+        """dvaeObjective on mapped images: (loss, recon, kl, logits [N, h, w, V])."""
+        logits = self.encoder(target).permute(0, 2, 3, 1)
+        if codes == 'straight-through':
+            soft = F.softmax(logits * (1 / tau), -1)
+            hard = F.one_hot(logits.argmax(-1), logits.shape[-1]).to(soft.dtype)
+            relaxed = hard + (soft - soft.detach())  # exactly the one-hot forward, softmax's gradient backward
+        else:
+            relaxed = F.softmax((logits + gumbel_noise) * (1 / tau), -1)
+        stats = self.decoder(relaxed.permute(0, 3, 1, 2))
+        recon = sigmoid_mse(stats, target) if loss == 'mse' else logit_laplace_nll(stats, target)
+        kl = kl_to_uniform(logits)
+        kl_scale = logits.shape[1] * logits.shape[2] / (target.shape[1] * target.shape[2] * target.shape[3])
+        return recon + kl * (kl_weight * kl_scale), recon, kl, logits

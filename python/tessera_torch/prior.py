@@ -5,10 +5,12 @@ blocks with a per-layer attention mask, and the (1*text + 7*image)/8 loss.
 
 State-dict names are the spec's (text_embedding, text_pos_embedding, image_embedding,
 image_row_embedding, image_col_embedding, blocks.N.{ln_1,attn.qkv,attn.proj,ln_2,mlp.fc,mlp.proj},
-ln_f, text_head, image_head). The masks are plain loops over (query, key): clarity, not speed.
+ln_f, text_head, image_head). The masks are the rules of the spec evaluated for every (query, key)
+pair at once (make_fixtures.py checks them against plain loops).
 Generation recomputes the whole sequence per token or, like Tessera, keeps a KV cache
-(KVCacheDecoder). Used by make_fixtures.py and packages/dalle/scripts/generate_torch.py; runs with
-Debian's torch 1.13 (/usr/bin/python3).
+(KVCacheDecoder). The one PyTorch definition of the prior: packages/prior/scripts/make_fixtures.py,
+packages/dalle/scripts/generate_torch.py and python/train.py (training at scale) import it; runs
+with Debian's torch 1.13 (/usr/bin/python3).
 """
 import math
 
@@ -40,6 +42,12 @@ def _mask_spec(entry):
 
 def build_mask(entry, text_length, grid_size):
     """The L×L allowed matrix of one mask as a list of lists of 0/1 ints."""
+    return build_mask_tensor(entry, text_length, grid_size).to(torch.int64).tolist()
+
+
+def build_mask_tensor(entry, text_length, grid_size):
+    """The L×L allowed matrix of one mask (bool): the rules below, evaluated for every (query, key)
+    pair at once (a big prior's L is over a thousand, too many pairs for a Python loop)."""
     name, options = _mask_spec(entry)
     T = text_length
     H, W = grid_size
@@ -48,30 +56,22 @@ def build_mask(entry, text_length, grid_size):
     if name == 'conv' and (K < 1 or K % 2 == 0):
         raise ValueError(f'conv kernelSize must be odd and >= 1, got {K}')
     half = (K - 1) // 2
-    allowed = [[0] * L for _ in range(L)]
-    for q in range(L):
-        for k in range(L):
-            if name == 'full':
-                ok = True  # every key, text queries included (no causality anywhere)
-            elif k > q:
-                ok = False  # never a later position
-            elif q < T:
-                ok = True  # text: causal (k <= q, which also means k < T)
-            elif k < T:
-                ok = True  # image query: every text key
-            else:
-                i, j = q - T, k - T  # image query i, image key j, j <= i here
-                ri, ci, rj, cj = i // W, i % W, j // W, j % W
-                if name == 'row':
-                    ok = i - W <= j <= i
-                elif name == 'column':
-                    ok = j % W == i % W
-                elif name == 'conv':
-                    ok = abs(rj - ri) <= half and abs(cj - ci) <= half
-                else:  # causal
-                    ok = True
-            allowed[q][k] = 1 if ok else 0
-    return allowed
+    if name == 'full':
+        return torch.ones(L, L, dtype=torch.bool)  # every key, text queries included (no causality anywhere)
+    q = torch.arange(L).reshape(L, 1)
+    k = torch.arange(L).reshape(1, L)
+    i, j = (q - T).clamp(min=0), (k - T).clamp(min=0)  # image query i, image key j (where q, k >= T)
+    ri, ci, rj, cj = i // W, i % W, j // W, j % W
+    if name == 'row':
+        image = (i - W <= j) & (j <= i)
+    elif name == 'column':
+        image = cj == ci
+    elif name == 'conv':
+        image = ((rj - ri).abs() <= half) & ((cj - ci).abs() <= half)
+    else:  # causal
+        image = torch.ones(L, L, dtype=torch.bool)
+    # Never a later position; text queries: causal; image queries: every text key, then the mask's image keys.
+    return (k <= q) & ((q < T) | (k < T) | image)
 
 
 def with_last_text_visible(allowed, text_length):
@@ -93,8 +93,10 @@ def resolve_masks(masks, layers):
     """config masks (a list with one entry per layer, or the schedule name 'dalle') → list of entries."""
     if masks == 'dalle':
         return dalle_schedule(layers)
+    if isinstance(masks, str) and masks in MASK_NAMES:
+        return [masks] * layers  # one mask name for every layer, as Tessera's resolvePriorConfig
     if isinstance(masks, (str, dict)):
-        raise ValueError(f"masks must be one entry per layer or the schedule 'dalle', got {masks!r}")
+        raise ValueError(f"masks must be one entry per layer, the schedule 'dalle' or one mask name, got {masks!r}")
     masks = list(masks)
     if len(masks) != layers:
         raise ValueError(f'masks has {len(masks)} entries for {layers} layers')
@@ -205,8 +207,15 @@ class Prior(nn.Module):
         self.text_head = nn.Linear(D, Vt + 1)
         self.image_head = nn.Linear(D, Vi)
         self.mask_entries = resolve_masks(c['masks'], c['layers'])
-        # Not parameters nor state: plain attributes, so the state dict holds the spec's names only.
-        self.allowed = [with_last_text_visible(torch.tensor(build_mask(m, T, (H, W)), dtype=torch.bool), T) for m in self.mask_entries]
+        # Not parameters nor state: plain attributes, so the state dict holds the spec's names only
+        # (allowed_on moves them to the activations' device). One tensor per distinct mask.
+        made = {}
+        for m in self.mask_entries:
+            key = repr(m)
+            if key not in made:
+                made[key] = with_last_text_visible(build_mask_tensor(m, T, (H, W)), T)
+        self.allowed = [made[repr(m)] for m in self.mask_entries]
+        self._allowed_by_device = {}
         self.reset_parameters()
 
     def reset_parameters(self, generator=None):
@@ -227,18 +236,18 @@ class Prior(nn.Module):
         """text' : a pad (padId) at position p becomes the id Vt + p."""
         c = self.config
         text = text.long()
-        pos = torch.arange(self.T).expand_as(text)
+        pos = torch.arange(self.T, device=text.device).expand_as(text)
         return torch.where(text == c['padId'], c['textVocabSize'] + pos, text)
 
     def text_inputs(self, text):
         """The inputs at positions 0 … T: BOS, then text' (pads as their position's pad token). [n, T + 1]."""
         n = text.shape[0]
-        bos = torch.full((n, 1), self.config['textVocabSize'] + self.T, dtype=torch.long)
+        bos = torch.full((n, 1), self.config['textVocabSize'] + self.T, dtype=torch.long, device=text.device)
         return torch.cat([bos, self.text_tokens(text)], dim=1)
 
     def slot_embeddings(self, start, end):
         """Slot embeddings of positions [start, end): text position embeddings, then image row + column."""
-        i = torch.arange(self.H * self.W)
+        i = torch.arange(self.H * self.W, device=self.image_row_embedding.weight.device)
         slot = torch.cat([self.text_pos_embedding.weight,
                           self.image_row_embedding(i // self.W) + self.image_col_embedding(i % self.W)], dim=0)  # [L, D]
         return slot[start:end]
@@ -267,19 +276,33 @@ class Prior(nn.Module):
         the returned caches hold [0, end)."""
         x = self.embed_positions(text_in, image, start, end)
         out = []
-        for layer, (block, allowed) in enumerate(zip(self.blocks, self.allowed)):
+        for layer, (block, allowed) in enumerate(zip(self.blocks, self.allowed_on(x.device))):
             x, cache = block.run(x, allowed[start:end, :end], None if caches is None else caches[layer])
             out.append(cache)
         return self.ln_f(x), out
 
+    def allowed_on(self, device):
+        """The per-layer masks on `device` (made once per device)."""
+        if device.type == 'cpu':
+            return self.allowed
+        key = str(device)
+        if key not in self._allowed_by_device:
+            self._allowed_by_device[key] = [a.to(device) for a in self.allowed]
+        return self._allowed_by_device[key]
+
     # -- forward / loss ---------------------------------------------------------------------
 
-    def forward(self, text, image):
+    def forward(self, text, image, loss=False):
+        """(text logits [N, T, Vt + 1], image logits [N, H·W, Vi]); with loss=True the loss terms
+        instead (so DDP / FSDP, which hook forward, wrap the training computation)."""
         x = self.embed(text, image)
-        for block, allowed in zip(self.blocks, self.allowed):
+        for block, allowed in zip(self.blocks, self.allowed_on(x.device)):
             x = block(x, allowed)
         x = self.ln_f(x)
-        return self.text_head(x[:, :self.T]), self.image_head(x[:, self.T:])
+        text_logits, image_logits = self.text_head(x[:, :self.T]), self.image_head(x[:, self.T:])
+        if loss:
+            return self.loss_terms(text, image, text_logits, image_logits)
+        return text_logits, image_logits
 
     def text_targets(self, text):
         c = self.config
@@ -287,12 +310,22 @@ class Prior(nn.Module):
         return torch.where(text == c['padId'], torch.full_like(text, c['textVocabSize']), text)
 
     def loss(self, text, image):
+        """(loss, text_ce, image_ce): loss = (wt·text_ce + wi·image_ce) / (wt + wi), each a mean over its tokens."""
+        return self(text, image, loss=True)
+
+    def loss_terms(self, text, image, text_logits, image_logits):
         c = self.config
-        text_logits, image_logits = self(text, image)
         text_ce = F.cross_entropy(text_logits.reshape(-1, text_logits.shape[-1]), self.text_targets(text).reshape(-1))
         image_ce = F.cross_entropy(image_logits.reshape(-1, image_logits.shape[-1]), image.long().reshape(-1))
         wt, wi = c['textLossWeight'], c['imageLossWeight']
         return (wt * text_ce + wi * image_ce) / (wt + wi), text_ce, image_ce
+
+    def per_sample_ce(self, text, image):
+        """Each pair's mean text and image cross-entropy ([N] each): what evaluations average."""
+        text_logits, image_logits = self(text, image)
+        text_ce = F.cross_entropy(text_logits.transpose(1, 2), self.text_targets(text), reduction='none').mean(1)
+        image_ce = F.cross_entropy(image_logits.transpose(1, 2), image.long(), reduction='none').mean(1)
+        return text_ce, image_ce
 
     # -- generation --------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """CLIP with a ViT image tower in the structure of openai/CLIP's model.py, written for PyTorch
 from its published description (module and parameter names as in OpenAI's released state
-dicts), at any size. Used by the parity fixtures, the converter's test and the PyTorch side of
-the benchmark. Only the ViT variant: OpenAI's ModifiedResNet towers are not supported."""
+dicts), at any size. The one PyTorch definition of CLIP: the parity fixtures, the converter's test, the benchmark,
+the generate reference and python/train.py import it. Only the ViT variant: OpenAI's ModifiedResNet towers are not supported."""
 import math
 
 import torch
@@ -114,18 +114,26 @@ class CLIP(nn.Module):
         # The end-of-text token has the highest id: its position carries the text's feature.
         return x[torch.arange(x.shape[0]), tokens.argmax(dim=-1)] @ self.text_projection
 
-    def forward(self, images, tokens):
+    def forward(self, images, tokens, gather=None, features=False):
+        """(logits per image, logits per text). With `gather` (a distributed all-gather of a rank's
+        rows, gradients flowing back to their rank), the logits are those of the global batch: every
+        rank's images against every rank's texts, as one process would compute them. features=True:
+        the L2-normalised (image, text) features instead."""
         img = self.encode_image(images)
         txt = self.encode_text(tokens)
         img = img / img.norm(dim=1, keepdim=True)
         txt = txt / txt.norm(dim=1, keepdim=True)
+        if features:
+            return img, txt
+        if gather is not None:
+            img, txt = gather(img), gather(txt)
         logits_per_image = self.logit_scale.exp() * img @ txt.t()
         return logits_per_image, logits_per_image.t()
 
 
 def contrastive_loss(logits_per_image, logits_per_text):
     """Symmetric InfoNCE: the i-th image matches the i-th text."""
-    labels = torch.arange(logits_per_image.shape[0])
+    labels = torch.arange(logits_per_image.shape[0], device=logits_per_image.device)
     return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
 
 
