@@ -2,7 +2,7 @@ import type { Backend, Storage } from '../backend/backend.js'
 import { tunedMatmulVariant } from '../autotune.js'
 import type { Device } from '../device.js'
 import { packBKernel, packedImageSize, packedLayout, packedMatmulKernel, type PackedParams, type PackedShape } from '../kernels/matmul-packed.js'
-import { tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
+import { gridColumns, tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
 
 /**
  * One way to compute a matmul: a generator's kernel(s) for one set of tile sizes, plus how
@@ -54,11 +54,21 @@ export function packedVariant(name: string, shape: PackedShape, maxPanelRows = I
   }
 }
 
-/** The candidates: tile sizes are data; every entry is one of the two generators. */
+/**
+ * The candidates: tile sizes are data; every entry is one of the two generators. The packed
+ * texture kernel comes in four workgroup widths: a workgroup covers threads·16 columns, and on
+ * lavapipe lanes past n cost nearly as much as working ones, so narrow products (the weight
+ * and activation shapes of small transformers, n = 128…512) want narrow workgroups. Measured
+ * on lavapipe, prior training shapes (m = 2560, n = 128, k = 512; dW with k = 2560): 8 threads
+ * ran 2–4× faster than 64, which stays the best at 1024³.
+ */
 export const MATMUL_VARIANTS = {
   'tiled.32x32': tiledVariant('tiled.32x32', { threadsN: 8, threadsM: 8, threadM: 4, threadN: 4, tileK: 16 }),
   'tiled.64x64': tiledVariant('tiled.64x64', { threadsN: 16, threadsM: 16, threadM: 4, threadN: 4, tileK: 8 }),
   'texture.8x16': packedVariant('texture.8x16', { rows: 8, texels: 4, threads: 64, packedIn: 'texture' }),
+  'texture.8x16.t32': packedVariant('texture.8x16.t32', { rows: 8, texels: 4, threads: 32, packedIn: 'texture' }),
+  'texture.8x16.t16': packedVariant('texture.8x16.t16', { rows: 8, texels: 4, threads: 16, packedIn: 'texture' }),
+  'texture.8x16.t8': packedVariant('texture.8x16.t8', { rows: 8, texels: 4, threads: 8, packedIn: 'texture' }),
   'vec4.8x16': packedVariant('vec4.8x16', { rows: 8, texels: 4, threads: 64, packedIn: 'buffer' }),
 } satisfies Record<string, MatmulVariant>
 
@@ -78,10 +88,18 @@ const PACKED_MIN_MACS = 64 ** 3
 export function defaultMatmulVariant(backend: Backend, p: MatmulParams): MatmulVariant {
   // Every variant runs `matmulCpu` on the CPU backend; packing B there would only copy it twice.
   if (backend.adapter.backend !== 'cpu' && backend.adapter.software && p.batch * p.m * p.n * p.k >= PACKED_MIN_MACS) {
-    const texture = MATMUL_VARIANTS['texture.8x16']
+    const texture = MATMUL_VARIANTS[packedTextureFor(gridColumns(p))]
     return texture.fits(backend, p) ? texture : MATMUL_VARIANTS['vec4.8x16']
   }
   return MATMUL_VARIANTS['tiled.64x64']
+}
+
+/** The packed texture variant whose workgroup (threads·16 columns) is widest without passing n columns by more than 2×. */
+function packedTextureFor(columns: number): MatmulVariantName {
+  if (columns <= 16 * 8 * 2) return 'texture.8x16.t8'
+  if (columns <= 16 * 16 * 2) return 'texture.8x16.t16'
+  if (columns <= 16 * 32 * 2) return 'texture.8x16.t32'
+  return 'texture.8x16'
 }
 
 /** The autotuned winner for this adapter and shape class if there is one, else the profile default. */
