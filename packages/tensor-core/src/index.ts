@@ -3,7 +3,18 @@ export { Tensor } from './tensor.js'
 export type { DType, HostArray } from './dtype.js'
 export { tidy, keep } from './scope.js'
 export { noGrad, isGradEnabled, AutogradError, type GradNode } from './autograd.js'
-export { TesseraError, ShapeError, DTypeError, AdapterError, DeviceLimitError, TensorStateError } from './errors.js'
+export {
+  TesseraError,
+  isTesseraError,
+  TESSERA_ERROR_BRAND,
+  InvalidArgumentError,
+  ShapeError,
+  DTypeError,
+  AdapterError,
+  DeviceLimitError,
+  TensorStateError,
+  type TesseraErrorOptions,
+} from './errors.js'
 export { KernelCompileError } from './backend/webgpu.js'
 export type { MemoryInfo, AdapterSummary } from './backend/backend.js'
 export type { Kernel, ShaderSpec } from './kernel.js'

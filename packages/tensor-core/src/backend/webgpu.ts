@@ -48,6 +48,7 @@ export interface WebGpuOptions {
 
 /** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
 export class KernelCompileError extends TesseraError {
+  static override readonly code: string = 'kernel_compile'
   constructor(
     message: string,
     readonly wgsl: string,
