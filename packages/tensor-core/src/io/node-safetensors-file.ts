@@ -25,9 +25,14 @@ export class SafetensorsFileReader extends SafetensorsIndex {
 
   /** Read and decode just tensor `name` (see decodeTensor for the dtype mapping). */
   async get(name: string): Promise<HostTensor> {
-    const { dtype, shape, byteOffset, byteLength } = this.info(name)
-    const bytes = await readExactly(this.handle, byteOffset, byteLength)
-    return decodeTensor(name, dtype, shape, bytes, this.options)
+    const { dtype, shape } = this.info(name)
+    return decodeTensor(name, dtype, shape, await this.readBytes(name), this.options)
+  }
+
+  /** Tensor `name`'s bytes as stored in the file (little-endian, its file dtype), undecoded. */
+  async readBytes(name: string): Promise<Uint8Array> {
+    const { byteOffset, byteLength } = this.info(name)
+    return readExactly(this.handle, byteOffset, byteLength)
   }
 
   async close(): Promise<void> {
