@@ -98,6 +98,7 @@ describe('packed datasets', () => {
       await expect(loadPackedDataset(join(dir, 'shapes'))).rejects.toThrow(/10 bytes/)
       await writeFile(join(dir, 'shapes.json'), '{"format":"png"}')
       await expect(loadPackedDataset(join(dir, 'shapes'))).rejects.toThrow(DatasetError)
+      await expect(loadPackedDataset(join(dir, 'absent'))).rejects.toThrow(/cannot read the packed dataset .*absent\.u8/)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -1,5 +1,6 @@
 import type { DType } from '../dtype.js'
 import { groupsFor, type Kernel } from '../kernel.js'
+import { ShapeError } from '../errors.js'
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp'
 
@@ -66,7 +67,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
     const t = p.dtype === 'f16' ? 'f32' : p.dtype
     const outDtype = reduceOutDtype(p.op, p.dtype)
     const { init, step } = combine(p.op, t)
-    if (p.pre !== 1 && (isArg(p.op) || p.op === 'logsumexp')) throw new Error(`reduce: ${p.op} over two runs of axes is not supported`)
+    if (p.pre !== 1 && (isArg(p.op) || p.op === 'logsumexp')) throw new ShapeError(`reduce: ${p.op} over two runs of axes is not supported`)
     const uniforms = [
       { name: 'pre', type: 'u32' as const },
       { name: 'outer', type: 'u32' as const },

@@ -1,5 +1,5 @@
 import { record } from '../autograd.js'
-import { DTypeError, ShapeError } from '../errors.js'
+import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js'
 import { gatherKernel, type GatherParams } from '../kernels/gather.js'
 import { scatterAddKernel, type ScatterAddParams } from '../kernels/scatter.js'
 import { rowChainSumKernel, rowLinksKernel } from '../kernels/scatter-rows.js'
@@ -75,7 +75,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 /** f32 one-hot rows [...ids.shape, numClasses]; ids outside [0, numClasses) give zero rows. */
 export function oneHot(ids: Tensor, numClasses: number): Tensor {
   checkIndex('oneHot', ids)
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`oneHot needs a positive integer class count, got ${numClasses}`)
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw new InvalidArgumentError(`oneHot needs a positive integer class count, got ${numClasses}`)
   const classes = arange(ids.device, numClasses)
   const column = reshape(ids, [...ids.shape, 1])
   const out = elementwise(FORMULAS.eq, [column, classes], { outDtype: 'f32', compute: 'i32' })
