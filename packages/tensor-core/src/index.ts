@@ -1,6 +1,6 @@
-export { Device, type DeviceOptions, type TensorOptions, type BackendChoice } from './device.js'
+export { Device, BACKEND_CHOICES, DEFAULT_CPU_MAX_TENSOR_BYTES, type DeviceOptions, type TensorOptions, type BackendChoice } from './device.js'
 export { Tensor } from './tensor.js'
-export type { DType, HostArray } from './dtype.js'
+export { DTYPES, type DType, type HostArray } from './dtype.js'
 export { tidy, keep } from './scope.js'
 export { noGrad, isGradEnabled, AutogradError, type GradNode } from './autograd.js'
 export {

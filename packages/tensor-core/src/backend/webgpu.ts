@@ -44,6 +44,8 @@ export interface WebGpuOptions {
    * before it is destroyed (default 64: several training steps).
    */
   poolIdleSubmits?: number
+  /** Lowers the largest tensor below the adapter's binding limit (see DeviceOptions.maxTensorBytes). */
+  maxTensorBytes?: number
 }
 
 /** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
@@ -125,7 +127,7 @@ export class WebGpuBackend implements Backend {
     const idleSubmits = opts.poolIdleSubmits ?? 64
     // Kernels bind whole buffers, so no storage buffer may outgrow a binding; the pool's size
     // buckets are capped there too.
-    this.maxTensorBytes = device.limits.maxStorageBufferBindingSize
+    this.maxTensorBytes = Math.min(device.limits.maxStorageBufferBindingSize, opts.maxTensorBytes ?? Number.POSITIVE_INFINITY)
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, idleSubmits, this.maxTensorBytes)
     this.textures = new TexturePool(device, idleSubmits)
     this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, idleSubmits)
@@ -179,7 +181,7 @@ export class WebGpuBackend implements Backend {
     const bytes = Math.max(16, Math.ceil((size * byteSize(dtype)) / 4) * 4)
     if (bytes > this.maxTensorBytes) {
       throw new DeviceLimitError(
-        `a ${dtype} tensor of ${size} elements (${mib(bytes)}) is larger than this adapter lets a kernel bind (maxStorageBufferBindingSize ${mib(this.maxTensorBytes)}): run the work in smaller batches`,
+        `a ${dtype} tensor of ${size} elements (${mib(bytes)}) is larger than this device's limit of ${mib(this.maxTensorBytes)} (what the adapter lets a kernel bind, maxStorageBufferBindingSize ${mib(this.device.limits.maxStorageBufferBindingSize)}, or the maxTensorBytes option): run the work in smaller batches`,
       )
     }
     return new GpuStorage(dtype, size, this.pool.acquireBuffer(bytes))
