@@ -54,6 +54,29 @@ export interface ShaderSpec {
   body: string
 }
 
+/**
+ * WGSL helpers any kernel may call; `emitWgsl` adds the ones a module uses (and what they
+ * use). NaN is tested on the bits: WGSL lets implementations assume floats are never NaN, so
+ * `x != x` and `max`/`min`/`clamp` of a NaN are not reliable (lavapipe's `max(NaN, 0)` is 0).
+ * The `nan_*` forms follow PyTorch: a NaN operand gives NaN.
+ */
+const WGSL_HELPERS: { name: string; code: string; uses: string[] }[] = [
+  { name: 'tessera_is_nan', code: 'fn tessera_is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }', uses: [] },
+  { name: 'nan_max', code: 'fn nan_max(a: f32, b: f32) -> f32 { return select(select(max(a, b), b, tessera_is_nan(b)), a, tessera_is_nan(a)); }', uses: ['tessera_is_nan'] },
+  { name: 'nan_min', code: 'fn nan_min(a: f32, b: f32) -> f32 { return select(select(min(a, b), b, tessera_is_nan(b)), a, tessera_is_nan(a)); }', uses: ['tessera_is_nan'] },
+]
+
+function helpersFor(source: string): string[] {
+  const wanted = new Set<string>()
+  const want = (name: string) => {
+    if (wanted.has(name)) return
+    for (const dep of WGSL_HELPERS.find((h) => h.name === name)!.uses) want(dep)
+    wanted.add(name)
+  }
+  for (const h of WGSL_HELPERS) if (new RegExp(`\\b${h.name}\\(`).test(source)) want(h.name)
+  return WGSL_HELPERS.filter((h) => wanted.has(h.name)).map((h) => h.code)
+}
+
 /** Binding 0 is the uniform block (dynamic offset); inputs then outputs follow in order. */
 export function emitWgsl(spec: ShaderSpec): string {
   const usesF16 = [...spec.inputs, ...spec.outputs].some((b) => b.dtype === 'f16')
@@ -73,6 +96,7 @@ export function emitWgsl(spec: ShaderSpec): string {
       : `var<storage, read_write> ${b.name}: array<${b.vec4 ? `vec4<${b.dtype}>` : b.dtype}>`
     lines.push(`@group(0) @binding(${binding++}) ${decl};`)
   }
+  lines.push(...helpersFor(`${spec.module ?? ''}\n${spec.body}`))
   if (spec.module) lines.push(spec.module)
   const ws = typeof spec.workgroupSize === 'number' ? [spec.workgroupSize, 1, 1] : spec.workgroupSize
   lines.push(`@compute @workgroup_size(${ws.join(', ')})
