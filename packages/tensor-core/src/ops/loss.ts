@@ -25,8 +25,8 @@ export interface CrossEntropyOptions {
 /**
  * torch.nn.functional.cross_entropy with class logits in the LAST dim: logits [..., C],
  * i32 targets [...]. One fused kernel computes each row's logsumexp and loss; the backward
- * is softmax − smoothed one-hot, scaled by each row's upstream gradient. Out-of-range
- * targets throw on the CPU backend and give NaN rows on WebGPU.
+ * is softmax − smoothed one-hot, scaled by each row's upstream gradient. An out-of-range
+ * target is a ShapeError: at once on the CPU backend, at the next read on WebGPU.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const { ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = opts
