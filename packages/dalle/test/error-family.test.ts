@@ -10,6 +10,7 @@ import * as datasets from '@tessera/datasets'
 import * as dvae from '@tessera/dvae'
 import * as plugins from '@tessera/plugins'
 import * as prior from '@tessera/prior'
+import * as models from '@tessera/models'
 import * as core from '@tessera/tensor-core'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -18,7 +19,7 @@ import { describe, expect, it } from 'vitest'
 import * as dalle from '../src/index.js'
 import { cpuDevice } from './helpers.js'
 
-const packages = { core, bpe, datasets, plugins, dvae, prior, clip, dalle } as Record<string, Record<string, unknown>>
+const packages = { core, bpe, datasets, plugins, dvae, prior, clip, dalle, models } as Record<string, Record<string, unknown>>
 
 /** Every exported class whose name ends in Error, per package. */
 const errorClasses = Object.entries(packages).flatMap(([pkg, exports]) =>
