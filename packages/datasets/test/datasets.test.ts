@@ -146,7 +146,7 @@ describe('image folders', () => {
       await expect(loadImageFolder(join(dir, 'missing'))).rejects.toThrow(DatasetError)
       await rm(join(dir, 'animals'), { recursive: true })
       for (const f of all.files) await rm(join(dir, f), { force: true })
-      await expect(loadImageFolder(dir)).rejects.toThrow(/no usable PNG images .*broken\.png: not a PNG/)
+      await expect(loadImageFolder(dir)).rejects.toThrow(/no usable PNG images .*broken\.png: not a readable PNG/)
       await rm(join(dir, 'broken.png'))
       await expect(loadImageFolder(dir)).rejects.toThrow(/no PNG images .*photo\.jpg: convert them to PNG/)
     } finally {

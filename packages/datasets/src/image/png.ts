@@ -40,7 +40,7 @@ const chunkType = (b: Uint8Array, at: number) => String.fromCharCode(b[at]!, b[a
 /** Reads and checks a PNG's signature and IHDR chunk (the first 33 bytes) without decoding anything. */
 export function readPngHeader(bytes: Uint8Array): PngHeader {
   if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v)) {
-    throw new ImageFormatError(bytes.length < 8 && SIGNATURE.slice(0, bytes.length).every((v, i) => bytes[i] === v) ? 'the PNG ends inside its signature' : 'not a PNG (no PNG signature)')
+    throw new ImageFormatError(bytes.length < 8 && SIGNATURE.slice(0, bytes.length).every((v, i) => bytes[i] === v) ? 'the PNG ends inside its signature' : 'not a readable PNG (it lacks the PNG signature)')
   }
   if (bytes.length < 33) throw new ImageTruncatedError(`the PNG ends after ${bytes.length} bytes, inside its header (IHDR needs 33)`)
   if (chunkType(bytes, 12) !== 'IHDR' || u32(bytes, 8) !== 13) throw new ImageFormatError('not a readable PNG (its first chunk is not a 13-byte IHDR)')
