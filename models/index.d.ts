@@ -12,5 +12,12 @@ export type ModelName = keyof typeof MODELS
 /** The default text-to-image bundle. */
 export declare const DEFAULT_MODEL: 'emoji'
 
-/** The model's directory as a URL (file: in Node, http(s) when served); an unknown name throws RangeError listing the shipped ones. */
+/** An unknown model name: a RangeError that is also a TesseraError (code 'model_not_found'). */
+export declare class ModelNotFoundError extends RangeError {
+  static readonly code: 'model_not_found'
+  readonly code: 'model_not_found'
+  constructor(message: string)
+}
+
+/** The model's directory as a URL (file: in Node, http(s) when served); an unknown name throws ModelNotFoundError listing the shipped ones. */
 export declare function modelUrl(name?: ModelName): URL

@@ -13,9 +13,23 @@ export const MODELS = Object.freeze({
 /** The default text-to-image bundle. */
 export const DEFAULT_MODEL = 'emoji'
 
+/**
+ * An unknown model name. A RangeError (as before) carrying Tessera's error brand, so it is also
+ * `instanceof TesseraError` of the other packages (this one depends on none of them).
+ */
+export class ModelNotFoundError extends RangeError {
+  static code = 'model_not_found'
+  code = 'model_not_found'
+  constructor(message) {
+    super(message)
+    this.name = 'ModelNotFoundError'
+  }
+}
+Object.defineProperty(ModelNotFoundError.prototype, Symbol.for('tessera.error'), { value: true })
+
 export function modelUrl(name = DEFAULT_MODEL) {
   if (!Object.hasOwn(MODELS, name)) {
-    throw new RangeError(`@tessera/models has no model '${name}'; shipped: ${Object.keys(MODELS).join(', ')}`)
+    throw new ModelNotFoundError(`@tessera/models has no model '${name}'; shipped: ${Object.keys(MODELS).join(', ')}`)
   }
   return new URL(`./${name}/`, import.meta.url)
 }

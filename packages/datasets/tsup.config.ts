@@ -8,5 +8,5 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   // pngjs and the emoji packages are loaded lazily, only in Node.
-  external: ['pngjs', 'node:fs', 'node:fs/promises', 'node:path', 'node:module', 'node:url'],
+  external: ['pngjs', 'node:zlib', 'node:fs', 'node:fs/promises', 'node:path', 'node:module', 'node:url'],
 })

@@ -3,7 +3,9 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm'],
-  dts: true,
+  // The public types use WebGPU's (GPUPowerPreference, GPUDevice): the reference makes them
+  // resolve from the @webgpu/types dependency without the consumer listing it in `types`.
+  dts: { banner: '/// <reference types="@webgpu/types" />' },
   sourcemap: true,
   clean: true,
   target: 'es2022',

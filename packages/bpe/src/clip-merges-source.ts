@@ -68,7 +68,7 @@ export async function loadClipMergesText(source?: ClipMergesSource): Promise<str
     }
   }
   if ('text' in source) return source.text
-  if ('bytes' in source) return bytesToText(source.bytes)
+  if ('bytes' in source) return bytesToText(source.bytes, 'the CLIP merges bytes')
   if ('path' in source) return readTextFile(source.path)
   if ('url' in source) return fetchText(source.url)
   throw new VocabularyNotFoundError('unknown CLIP merges source')

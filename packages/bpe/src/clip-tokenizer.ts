@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from './tessera-error.js'
 import { clipCleanText } from './clip-clean.js'
 import { loadClipMergesText, type ClipMergesSource } from './clip-merges-source.js'
 import { ContextLengthExceededError } from './errors.js'
@@ -77,7 +78,7 @@ export class ClipTokenizer {
   tokenize(texts: string | readonly string[], options: TokenizeOptions = {}): Int32Array[] {
     const contextLength = options.contextLength ?? 77
     if (!Number.isInteger(contextLength) || contextLength < 2) {
-      throw new RangeError(`contextLength must be an integer >= 2, got ${contextLength}`)
+      throw new InvalidArgumentError(`contextLength must be an integer >= 2, got ${contextLength}`)
     }
     const list = typeof texts === 'string' ? [texts] : texts
     return list.map((text) => {

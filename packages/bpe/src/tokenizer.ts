@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from './tessera-error.js'
 import { BYTE_TO_CHAR, unicodeToBytes, utf8Encode, utf8Scratch } from './byte-alphabet.js'
 import { BpeFormatError, UnknownTokenIdError } from './errors.js'
 import { mergeWithHeap, mergeWord } from './merge-word.js'
@@ -203,7 +204,7 @@ export class BPETokenizer {
     if (pieces === null) return
     if (options?.dropout !== undefined) {
       const p = options.dropout
-      if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout must be in [0, 1], got ${p}`)
+      if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError(`dropout must be in [0, 1], got ${p}`)
       for (let i = 0; i < pieces.length; i++) {
         const piece = pieces[i]!
         const fixed = this.pinned.get(piece)

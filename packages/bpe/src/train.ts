@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from './tessera-error.js'
 import { BYTE_ORDER, BYTE_TO_CHAR, utf8Scratch } from './byte-alphabet.js'
 import { corpusLines, type TextCorpus } from './corpus.js'
 import { compilePattern, GPT2_PATTERN, type PatternSpec } from './pretokenize.js'
@@ -107,9 +108,9 @@ export async function trainModel(corpus: TextCorpus, options: TrainOptions): Pro
   const baseSize = suffix === null ? 256 : 512
   const mergeBudget = options.vocabSize - baseSize - specialTokens.length
   if (!Number.isInteger(options.vocabSize) || mergeBudget < 0) {
-    throw new RangeError(`vocabSize must be an integer >= ${baseSize + specialTokens.length}, got ${options.vocabSize}`)
+    throw new InvalidArgumentError(`vocabSize must be an integer >= ${baseSize + specialTokens.length}, got ${options.vocabSize}`)
   }
-  if (new Set(specialTokens).size !== specialTokens.length) throw new RangeError('specialTokens has duplicates')
+  if (new Set(specialTokens).size !== specialTokens.length) throw new InvalidArgumentError('specialTokens has duplicates')
 
   const wordCounts = await countWords(corpus, compilePattern(patternSpec), lowercase)
 

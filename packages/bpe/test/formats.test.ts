@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { generateText } from '../bench/corpus.mjs'
 import {
@@ -5,7 +9,10 @@ import {
   BpeFormatError,
   BPETokenizer,
   ClipTokenizer,
+  InvalidArgumentError,
+  TesseraError,
   UnknownTokenIdError,
+  VocabularyNotFoundError,
   htmlUnescape,
   parseMergesText,
   parseTiktokenRanks,
@@ -95,9 +102,75 @@ describe('typed errors for malformed GPT-2 / tiktoken / CLIP files', () => {
     expect(() => BPETokenizer.fromGpt2('[1,2]', vocabBpe)).toThrow(BpeFormatError)
     expect(() => BPETokenizer.fromGpt2(encoderJson, '#version: 0.2\nĠ t x\n')).toThrow(/not two space-separated/)
     expect(() => BPETokenizer.fromGpt2(encoderJson, '#version: 0.2\nĠ nope\n')).toThrow(/not in the vocabulary/)
-    expect(() => BPETokenizer.fromGpt2('{"a": 0}', '')).toThrow(/lacks the byte token/)
+    expect(() => BPETokenizer.fromGpt2('{"a": 0}', '#version: 0.2\n')).toThrow(/lacks the byte token/)
     // A merge whose result is missing from the vocabulary.
     expect(() => BPETokenizer.fromGpt2(encoderJson, '#version: 0.2\nĠ Ġ\n')).toThrow(/not in the vocabulary/)
+  })
+
+  it('GPT-2: an empty, headless or truncated vocab.bpe is an error, not a tokenizer with other ids', () => {
+    // Each of these loaded before and encoded differently from GPT-2.
+    for (const [bpe, message] of [
+      ['', /vocab\.bpe is empty/],
+      ['\n\n', /vocab\.bpe is empty/],
+      [vocabBpe.slice(vocabBpe.indexOf('\n') + 1), /does not start with a "#version" line/],
+      [vocabBpe.split('\n').slice(0, 25_001).join('\n'), /encoder\.json has 25000 of its 50257 tokens that no merge of vocab\.bpe \(25000 merges\) makes.*truncated/],
+      [vocabBpe.split('\n').slice(0, -10).join('\n'), /encoder\.json has 9 of its 50257 tokens/],
+      [vocabBpe.slice(0, vocabBpe.length >> 1), /merges line 25901 is not two space-separated tokens/], // cut mid-line
+    ] as const) {
+      const error = (() => {
+        try {
+          BPETokenizer.fromGpt2(encoderJson, bpe)
+        } catch (e) {
+          return e
+        }
+      })()
+      expect(error).toBeInstanceOf(BpeFormatError)
+      expect(error).toBeInstanceOf(TesseraError)
+      expect((error as BpeFormatError).code).toBe('bpe_format')
+      expect((error as Error).message).toMatch(message)
+    }
+    // A merges file with duplicated lines still loads (duplicate-merges covers its ranks).
+    const lines = vocabBpe.split('\n')
+    expect(() => BPETokenizer.fromGpt2(encoderJson, [...lines.slice(0, 3), lines[1], ...lines.slice(3)].join('\n'))).not.toThrow()
+  })
+
+  it('CLIP merges files: missing, not gzip, truncated gzip are typed errors naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bpe-files-'))
+    try {
+      const missing = join(dir, 'nope.txt.gz')
+      const notFound = await ClipTokenizer.load({ path: missing }).catch((e: unknown) => e)
+      expect(notFound).toBeInstanceOf(VocabularyNotFoundError)
+      expect(notFound).toMatchObject({ code: 'vocabulary_not_found', message: expect.stringContaining(missing) })
+      expect(notFound).toBeInstanceOf(TesseraError)
+
+      const plain = join(dir, 'plain.txt.gz')
+      await writeFile(plain, '#version: 0.2\ni n\n')
+      await expect(ClipTokenizer.load({ path: plain })).rejects.toMatchObject({ code: 'bpe_format', message: expect.stringMatching(/plain\.txt\.gz is named \.gz but is not gzip/) })
+
+      const gz = gzipSync(Buffer.from('#version: 0.2\n' + 'i n\n'.repeat(5000)))
+      const cut = join(dir, 'cut.txt.gz')
+      await writeFile(cut, gz.subarray(0, gz.length >> 1))
+      const truncated = await ClipTokenizer.load({ path: cut }).catch((e: unknown) => e)
+      expect(truncated).toBeInstanceOf(BpeFormatError)
+      expect((truncated as Error).message).toMatch(/cut\.txt\.gz is gzip that does not decompress/)
+      await expect(ClipTokenizer.load({ bytes: gz.subarray(0, 40) })).rejects.toThrow(BpeFormatError)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('argument checks are InvalidArgumentErrors: RangeErrors, as before, and TesseraErrors', () => {
+    const error = (() => {
+      try {
+        gpt2Tokenizer().encode('x', { dropout: 2 })
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(RangeError)
+    expect(error).toBeInstanceOf(InvalidArgumentError)
+    expect(error).toBeInstanceOf(TesseraError)
+    expect(error).toMatchObject({ code: 'invalid_argument' })
   })
 
   it('tiktoken', () => {

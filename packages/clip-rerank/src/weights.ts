@@ -59,8 +59,14 @@ export async function readClipManifest(dir: string): Promise<ClipManifest> {
   } catch {
     throw new ClipWeightsError(`no ${MANIFEST_FILE} in ${dir}: a CLIP weights directory holds ${MANIFEST_FILE} and ${WEIGHTS_FILE} (scripts/convert_openai_clip.py writes both)`)
   }
-  const manifest = JSON.parse(text) as ClipManifest
-  if (manifest.format !== 'tessera-clip') throw new ClipWeightsError(`${join(dir, MANIFEST_FILE)} is not a CLIP manifest (format ${JSON.stringify(manifest.format)})`)
+  const path = join(dir, MANIFEST_FILE)
+  let manifest: ClipManifest | null
+  try {
+    manifest = JSON.parse(text) as ClipManifest | null
+  } catch (error) {
+    throw new ClipWeightsError(`${path} is not JSON (${(error as Error).message}): a CLIP manifest is what saveClip writes`, { cause: error })
+  }
+  if (manifest?.format !== 'tessera-clip') throw new ClipWeightsError(`${path} is not a CLIP manifest (format ${JSON.stringify(manifest?.format)})`)
   return { ...manifest, config: resolveConfig(manifest.config) }
 }
 

@@ -87,7 +87,7 @@ describe('training', () => {
       expect(stoppedAt).toBeLessThan(4)
       const resumedModel = new CLIP(d, CONFIG, { seed: 99 }) // other initial weights: the checkpoint must replace them all
       const t3 = new ClipTrainer(resumedModel, tokenizer, data, recipe)
-      expect(await t3.resume(dir)).toBe(true)
+      expect(await t3.resume(dir)).toMatchObject({ fallback: null, verified: true })
       expect(t3.step).toBe(stoppedAt)
       expect(t3.recipeChanges).toEqual([])
       const resumedLosses: number[] = []

@@ -5,6 +5,7 @@ export type ComponentName = 'manifest' | 'textTokenizer' | 'dvae' | 'prior' | 'c
 
 /** Base class of the bundle errors: `component` names the part that is at fault. */
 export class BundleError extends TesseraError {
+  static override readonly code: string = 'bundle'
   constructor(
     readonly component: ComponentName,
     message: string,
@@ -15,6 +16,7 @@ export class BundleError extends TesseraError {
 
 /** manifest.json is absent, not JSON, of another format or version, or lacks a required entry. */
 export class BundleFormatError extends BundleError {
+  static override readonly code: string = 'bundle_format'
   constructor(message: string) {
     super('manifest', message)
   }
@@ -22,6 +24,7 @@ export class BundleFormatError extends BundleError {
 
 /** No manifest.json where a bundle was expected (a wrong path, or no bundle made yet). */
 export class BundleNotFoundError extends BundleFormatError {
+  static override readonly code: string = 'bundle_not_found'
   constructor(readonly where: string) {
     super(`no model bundle at ${where} (it has no manifest.json)`)
   }
@@ -29,6 +32,7 @@ export class BundleNotFoundError extends BundleFormatError {
 
 /** A component's file is not in the bundle. */
 export class MissingComponentError extends BundleError {
+  static override readonly code: string = 'missing_component'
   constructor(
     component: ComponentName,
     readonly file: string,
@@ -40,6 +44,7 @@ export class MissingComponentError extends BundleError {
 
 /** A component's file is there but unreadable (not safetensors, truncated, not JSON) or does not fit its config. */
 export class CorruptComponentError extends BundleError {
+  static override readonly code: string = 'corrupt_component'
   constructor(
     component: ComponentName,
     readonly file: string,
@@ -51,6 +56,7 @@ export class CorruptComponentError extends BundleError {
 
 /** Two components that cannot work together (vocabularies, grid sizes, pad token). */
 export class ComponentMismatchError extends BundleError {
+  static override readonly code: string = 'component_mismatch'
   constructor(
     component: ComponentName,
     readonly other: ComponentName,
@@ -62,6 +68,7 @@ export class ComponentMismatchError extends BundleError {
 
 /** A prompt with more tokens than the prior takes (pass `truncate` to cut it). */
 export class PromptTooLongError extends TesseraError {
+  static override readonly code: string = 'prompt_too_long'
   constructor(
     readonly tokens: number,
     readonly limit: number,
@@ -70,5 +77,20 @@ export class PromptTooLongError extends TesseraError {
   }
 }
 
+/** A bundle file that is there but cannot be read: an I/O error, an HTTP error other than 404, a failed fetch. */
+export class BundleSourceError extends TesseraError {
+  static override readonly code: string = 'bundle_source'
+  constructor(
+    readonly file: string,
+    readonly where: string,
+    detail: string,
+    cause?: unknown,
+  ) {
+    super(`cannot read ${file} from ${where}: ${detail}`, { cause })
+  }
+}
+
 /** Options of generate() that cannot work: counts, image prompts, regions. */
-export class DalleInputError extends TesseraError {}
+export class DalleInputError extends TesseraError {
+  static override readonly code: string = 'dalle_input'
+}

@@ -1,4 +1,4 @@
-export { BundleError, BundleFormatError, BundleNotFoundError, MissingComponentError, CorruptComponentError, ComponentMismatchError, PromptTooLongError, DalleInputError, type ComponentName } from './errors.js'
+export { BundleError, BundleFormatError, BundleNotFoundError, MissingComponentError, CorruptComponentError, ComponentMismatchError, PromptTooLongError, DalleInputError, BundleSourceError, type ComponentName } from './errors.js'
 export { BUNDLE_FORMAT, BUNDLE_VERSION, BUNDLE_MANIFEST, parseManifest, checkConfigs, type BundleManifest, type ComponentEntry, type TokenizerConfig, type SamplingDefaults } from './manifest.js'
 export { directorySource, urlSource, fileMapSource, type BundleSource, type BundleFiles } from './source.js'
 export { DalleBundle, loadBundle, saveBundle, PAD_TOKEN, type BundleLocation, type SaveBundleParts } from './bundle.js'

@@ -1,3 +1,5 @@
+import { BundleSourceError } from './errors.js'
+
 /**
  * Where a bundle's files come from: a directory (Node), a base URL (fetch: browsers, or Node
  * for http), or a map of names to `File`s / `Blob`s / bytes (a browser's file picker).
@@ -22,7 +24,7 @@ export function directorySource(dir: string | URL): BundleSource {
         return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-        throw error
+        throw new BundleSourceError(path, typeof root === 'string' ? root : decodeURIComponent(root.pathname), (error as Error).message, error)
       }
     },
   }
@@ -34,9 +36,14 @@ export function urlSource(base: string | URL, fetchImpl: typeof fetch = globalTh
   return {
     description: root.href,
     async read(path) {
-      const response = await fetchImpl(new URL(path, root))
+      let response: Response
+      try {
+        response = await fetchImpl(new URL(path, root))
+      } catch (error) {
+        throw new BundleSourceError(path, root.href, `GET failed: ${(error as Error).message}`, error)
+      }
       if (response.status === 404) return null
-      if (!response.ok) throw new Error(`GET ${new URL(path, root).href}: HTTP ${response.status}`)
+      if (!response.ok) throw new BundleSourceError(path, root.href, `GET ${new URL(path, root).href}: HTTP ${response.status}`)
       return new Uint8Array(await response.arrayBuffer())
     },
   }

@@ -10,13 +10,28 @@ export interface ImageFolderOptions {
   split?: DatasetSplit
   /** Fraction of files held out, chosen by a hash of their path inside the folder (default 0.1). */
   heldOutFraction?: number
+  /** PNGs declaring more pixels than this are skipped unread (default 16 Mpixel, as `decodePng`). */
+  maxPixels?: number
+}
+
+/** A file the folder loader left out, and why. */
+export interface SkippedImage {
+  /** Path inside the folder. */
+  path: string
+  /** Why: another format, too large, truncated, unreadable. */
+  reason: string
+  /** The `code` of the error that made it skip the file (`unsupported_format` for other formats). */
+  code: string
 }
 
 export interface ImageFolderDataset extends ImageCaptionDataset {
   /** Paths inside the folder, in dataset order. */
   readonly files: readonly string[]
-  /** Images in formats this package does not decode (JPEG, WebP, …), left out. */
-  readonly skipped: readonly string[]
+  /**
+   * Images left out, with the reason: formats this package does not decode (JPEG, WebP, …) and
+   * PNGs it cannot use (over `maxPixels`, cut short, corrupt).
+   */
+  readonly skipped: readonly SkippedImage[]
 }
 
 const OTHER_IMAGE = /\.(jpe?g|webp|gif|bmp|tiff?|avif)$/i
@@ -51,26 +66,38 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
   }
   const present = new Set(entries)
   const pngs = entries.filter((p) => /\.png$/i.test(p))
-  const skipped = entries.filter((p) => OTHER_IMAGE.test(p))
+  const skipped: SkippedImage[] = entries
+    .filter((p) => OTHER_IMAGE.test(p))
+    .map((path) => ({ path, reason: 'not a PNG (convert it to PNG to use it)', code: 'unsupported_format' }))
   if (pngs.length === 0) {
-    throw new DatasetError(`no PNG images in ${dir}${skipped.length ? ` (${skipped.length} in other formats, e.g. ${skipped[0]}: convert them to PNG)` : ''}`)
+    throw new DatasetError(`no PNG images in ${dir}${skipped.length ? ` (${skipped.length} in other formats, e.g. ${skipped[0]!.path}: convert them to PNG)` : ''}`)
   }
 
-  const files = pngs.filter((p) => inSplit(p, split, fraction))
   const size = 3 * imageSize * imageSize
-  const images = new Float32Array(files.length * size)
+  const planes: Float32Array[] = []
+  const files: string[] = []
   const captions: string[] = []
-  for (const [i, file] of files.entries()) {
+  for (const file of pngs.filter((p) => inSplit(p, split, fraction))) {
     let rgba
     try {
-      rgba = await decodePng(await readFile(join(dir, file)))
+      rgba = await decodePng(await readFile(join(dir, file)), { maxPixels: opts.maxPixels })
     } catch (e) {
-      throw new ImageFormatError(`${join(dir, file)}: ${(e as Error).message}`)
+      // A file that is not a usable PNG is left out, with why; anything else (I/O) is not ours to hide.
+      if (!(e instanceof ImageFormatError)) throw e
+      skipped.push({ path: file, reason: e.message, code: e.code })
+      continue
     }
-    images.set(fitImage(rgba, imageSize).data, i * size)
+    planes.push(fitImage(rgba, imageSize).data)
+    files.push(file)
     const sidecar = file.replace(/\.png$/i, '.txt')
     const text = present.has(sidecar) ? (await readFile(join(dir, sidecar), 'utf8')).split('\n').find((line) => line.trim()) : undefined
     captions.push(text?.trim() ?? captionFromName(file))
   }
-  return { imageSize, length: files.length, images, captions, files, skipped }
+  if (files.length === 0 && skipped.some((s) => /\.png$/i.test(s.path))) {
+    const bad = skipped.filter((s) => /\.png$/i.test(s.path))
+    throw new DatasetError(`no usable PNG images in ${dir}${split === 'all' ? '' : ` (${split} split)`}: ${bad.length} skipped, e.g. ${bad[0]!.path}: ${bad[0]!.reason}`)
+  }
+  const images = new Float32Array(files.length * size)
+  for (const [i, p] of planes.entries()) images.set(p, i * size)
+  return { imageSize, length: files.length, images, captions, files, skipped: skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) }
 }

@@ -47,7 +47,13 @@ export async function savePackedDataset(dataset: ImageCaptionDataset, base: stri
 /** Reads what `savePackedDataset` wrote (Node); DatasetError when the two files do not agree. */
 export async function loadPackedDataset(base: string): Promise<ImageCaptionDataset> {
   const { readFile } = await import('node:fs/promises')
-  const [pixels, header] = await Promise.all([readFile(`${base}.u8`), readFile(`${base}.json`, 'utf8')])
+  let pixels: Uint8Array
+  let header: string
+  try {
+    ;[pixels, header] = await Promise.all([readFile(`${base}.u8`), readFile(`${base}.json`, 'utf8')])
+  } catch (e) {
+    throw new DatasetError(`cannot read the packed dataset ${base}.u8 + ${base}.json: ${(e as Error).message}`, { cause: e })
+  }
   let parsed: PackedHeader
   try {
     parsed = JSON.parse(header) as PackedHeader

@@ -83,6 +83,7 @@ describe('packed datasets', () => {
       await expect(loadPackedDataset(join(dir, 'shapes'))).rejects.toThrow(/10 bytes/)
       await writeFile(join(dir, 'shapes.json'), '{"format":"png"}')
       await expect(loadPackedDataset(join(dir, 'shapes'))).rejects.toThrow(DatasetError)
+      await expect(loadPackedDataset(join(dir, 'absent'))).rejects.toThrow(/cannot read the packed dataset .*absent\.u8/)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
@@ -110,7 +111,7 @@ describe('image folders', () => {
 
       const all = await loadImageFolder(dir, { imageSize: 6 })
       expect(all.length).toBe(22)
-      expect(all.skipped).toEqual(['photo.jpg'])
+      expect(all.skipped).toEqual([{ path: 'photo.jpg', reason: expect.stringMatching(/not a PNG/), code: 'unsupported_format' }])
       const fox = all.files.indexOf('animals/red_fox-2.png')
       expect(all.captions[fox]).toBe('red fox 2')
       expect(all.captions[all.files.indexOf('cat.png')]).toBe('a blue cat')
@@ -124,13 +125,44 @@ describe('image folders', () => {
       expect(held.files.every((f) => isHeldOut(f, 0.3))).toBe(true)
 
       await writeFile(join(dir, 'broken.png'), new Uint8Array([1, 2, 3]))
-      await expect(loadImageFolder(dir)).rejects.toThrow(ImageFormatError)
-      await expect(loadImageFolder(dir)).rejects.toThrow(/broken\.png/)
+      const withBroken = await loadImageFolder(dir)
+      expect(withBroken.files).toEqual(all.files)
+      expect(withBroken.skipped.map((s) => [s.path, s.code])).toEqual([['broken.png', 'image_format'], ['photo.jpg', 'unsupported_format']])
       await expect(loadImageFolder(join(dir, 'missing'))).rejects.toThrow(DatasetError)
       await rm(join(dir, 'animals'), { recursive: true })
       for (const f of all.files) await rm(join(dir, f), { force: true })
+      await expect(loadImageFolder(dir)).rejects.toThrow(/no usable PNG images .*broken\.png: not a readable PNG/)
       await rm(join(dir, 'broken.png'))
       await expect(loadImageFolder(dir)).rejects.toThrow(/no PNG images .*photo\.jpg: convert them to PNG/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('skips a PNG declaring too many pixels and one cut short, with the reason, without reading them whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'folder-'))
+    try {
+      await writeFile(join(dir, 'good.png'), await encodePng(solid(8, 8, [0, 200, 0])))
+      // 20000×20000 in 100 bytes: the header is all the loader reads of it.
+      const bomb = await encodePng(solid(1, 1, [0, 0, 0]))
+      new DataView(bomb.buffer, bomb.byteOffset).setUint32(16, 20000)
+      new DataView(bomb.buffer, bomb.byteOffset).setUint32(20, 20000)
+      await writeFile(join(dir, 'bomb.png'), bomb)
+      const whole = await encodePng(solid(8, 8, [200, 0, 0]))
+      await writeFile(join(dir, 'cut.png'), whole.subarray(0, whole.length - 20))
+      await writeFile(join(dir, 'big.png'), await encodePng(solid(30, 30, [0, 0, 200])))
+
+      const started = performance.now()
+      const ds = await loadImageFolder(dir, { imageSize: 4, maxPixels: 400 })
+      expect(performance.now() - started).toBeLessThan(2000)
+      expect(ds.files).toEqual(['good.png'])
+      expect(ds.skipped).toEqual([
+        { path: 'big.png', code: 'image_too_large', reason: expect.stringMatching(/30×30 = 900 pixels, over the limit of 400/) },
+        { path: 'bomb.png', code: 'image_too_large', reason: expect.stringMatching(/20000×20000/) },
+        { path: 'cut.png', code: 'image_truncated', reason: expect.stringMatching(/ends after/) },
+      ])
+      // The default limit (16 Mpixel) takes the 30×30 image and still refuses the bomb.
+      expect((await loadImageFolder(dir, { imageSize: 4 })).files).toEqual(['big.png', 'good.png'])
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -47,8 +47,14 @@ export async function readManifest(dir: string): Promise<DvaeManifest> {
   } catch {
     throw new DvaeWeightsError(`no ${MANIFEST_FILE} in ${dir}: a dVAE weights directory holds ${MANIFEST_FILE}, ${ENCODER_FILE} and ${DECODER_FILE}`)
   }
-  const manifest = JSON.parse(text) as DvaeManifest
-  if (manifest.format !== 'tessera-dvae') throw new DvaeWeightsError(`${join(dir, MANIFEST_FILE)} is not a dVAE manifest (format ${JSON.stringify(manifest.format)})`)
+  const path = join(dir, MANIFEST_FILE)
+  let manifest: DvaeManifest | null
+  try {
+    manifest = JSON.parse(text) as DvaeManifest | null
+  } catch (error) {
+    throw new DvaeWeightsError(`${path} is not JSON (${(error as Error).message}): a dVAE manifest is what saveDvae writes`, { cause: error })
+  }
+  if (manifest?.format !== 'tessera-dvae') throw new DvaeWeightsError(`${path} is not a dVAE manifest (format ${JSON.stringify(manifest?.format)})`)
   return { ...manifest, config: resolveConfig(manifest.config) }
 }
 

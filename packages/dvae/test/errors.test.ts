@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/tensor-core'
+import { readSafetensorsFile, ShapeError, writeSafetensorsFile } from '@tessera/tensor-core'
 import { DiscreteVAE, DvaeConfigError, DvaeInputError, DvaeWeightsError, loadDvae, preset, resolveConfig, tokenGridSize } from '../src/index.js'
 import { device } from './helpers.js'
 
@@ -37,6 +37,22 @@ describe('typed errors', () => {
     for (const t of [fourChannels, oddSize, floatTokens]) t.dispose()
     model.dispose()
   })
+
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    it(`decode of a raw i32 tensor with ids outside the codebook is a ShapeError on ${backend}, not an image`, async () => {
+      const d = await device(backend)
+      const model = new DiscreteVAE(d, 'tiny')
+      for (const bad of [9999, -1]) {
+        const tokens = d.tensor(Int32Array.from([0, 1, bad, 2]), [1, 2, 2])
+        // CPU: at once; WebGPU: at the read of the image (its kernels cannot throw).
+        const attempt = async () => model.decode(tokens).read()
+        await expect(attempt()).rejects.toThrow(new RegExp(`^index ${bad} is out of range \\[0, 64\\)$`))
+        await expect(attempt()).rejects.toBeInstanceOf(ShapeError)
+        tokens.dispose()
+      }
+      model.dispose()
+    })
+  }
 
   it('names missing and unexpected weights and the file they came from', async () => {
     const d = await device('cpu')

@@ -61,7 +61,7 @@ describe('training', () => {
       await firstHalf.run({ until: 4, onStep: (m) => losses.push(m.loss), checkpointDir: dir })
       release(firstHalf)
       const secondHalf = await trainer(opts)
-      expect(await secondHalf.resume(dir)).toBe(true)
+      expect(await secondHalf.resume(dir)).toMatchObject({ fallback: null, verified: true })
       expect(secondHalf.step).toBe(4)
       expect(secondHalf.recipeChanges).toEqual([])
       await secondHalf.run({ onStep: (m) => losses.push(m.loss) })
@@ -69,12 +69,12 @@ describe('training', () => {
       expect(losses).toEqual(expected)
       // A longer run from the same checkpoint says how its schedules change.
       const longer = await trainer({ ...opts, steps: 12 })
-      expect(await longer.resume(dir)).toBe(true)
+      expect(await longer.resume(dir)).toMatchObject({ fallback: null, verified: true })
       expect(longer.recipeChanges).toEqual(['warmupSteps 0 → 1', 'tauSteps 8 → 12', 'steps 8 → 12'])
       release(longer)
       // A new peak LR takes over from the one the optimizer saved (as the schedules do).
       const slower = await trainer({ ...opts, lr: 5e-4 })
-      expect(await slower.resume(dir)).toBe(true)
+      expect(await slower.resume(dir)).toMatchObject({ fallback: null, verified: true })
       expect(slower.recipeChanges).toEqual(['lr 0.002 → 0.0005'])
       expect(slower.optimizer.lr).toBe(5e-4)
       expect(slower.optimizer.currentLr()).toBeCloseTo(5e-4 * slower.optimizer.schedule!(4), 12)
@@ -102,7 +102,7 @@ describe('training', () => {
       release(writer)
 
       const resumed = await trainer(opts)
-      expect(await resumed.resume(dir)).toBe(true)
+      expect(await resumed.resume(dir)).toMatchObject({ fallback: null, verified: true })
       expect(resumed.step).toBe(2)
       expect(resumed.recipeChanges).toEqual([])
       // Saved again, the checkpoint holds what was restored, in the same format.
@@ -112,7 +112,7 @@ describe('training', () => {
       release(resumed)
 
       const slower = await trainer({ ...opts, lr: 5e-4 })
-      expect(await slower.resume(noRecipeDir)).toBe(true)
+      expect(await slower.resume(noRecipeDir)).toMatchObject({ fallback: null, verified: true })
       expect(slower.recipeChanges).toEqual(['lr 0.002 → 0.0005'])
       expect(slower.optimizer.lr).toBe(5e-4)
       release(slower)
@@ -175,7 +175,7 @@ describe('training', () => {
       expect(evals).toEqual([])
       release(stopped)
       const resumed = await trainer(opts)
-      expect(await resumed.resume(dir)).toBe(true)
+      expect(await resumed.resume(dir)).toMatchObject({ fallback: null, verified: true })
       expect(resumed.step).toBe(4)
       release(resumed)
     } finally {

@@ -19,13 +19,13 @@ export async function loadPrior(device: Device, dir: string): Promise<{ prior: P
   const { readFile } = await import('node:fs/promises')
   const { join } = await import('node:path')
   const manifestPath = join(dir, PRIOR_MANIFEST)
-  let manifest: PriorManifest
+  let manifest: PriorManifest | null
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8'))
   } catch (error) {
     throw new PriorConfigError(`cannot read ${manifestPath}: ${(error as Error).message}`)
   }
-  if (manifest.format !== 'tessera-prior') throw new PriorConfigError(`${manifestPath} is not a prior manifest (format ${JSON.stringify(manifest.format)})`)
+  if (manifest?.format !== 'tessera-prior') throw new PriorConfigError(`${manifestPath} is not a prior manifest (format ${JSON.stringify(manifest?.format)})`)
   const prior = new Prior(device, manifest.config)
   try {
     let tensors: Record<string, HostTensor>

@@ -42,7 +42,7 @@ describe('PriorTrainer checkpoints', () => {
     const losses: number[] = []
     await a.run({ until: 5, onStep: (m) => losses.push(m.loss), checkpointDir: dir })
     const b = new PriorTrainer(new Prior(device, CONFIG), data, tokenizer, opts)
-    expect(await b.resume(dir)).toBe(true)
+    expect(await b.resume(dir)).toMatchObject({ fallback: null, verified: true })
     expect(b.step).toBe(5)
     await b.run({ onStep: (m) => losses.push(m.loss) })
     expect(losses).toEqual(straightLosses)

@@ -39,7 +39,9 @@ export function record(out: Tensor, name: string, inputs: readonly Tensor[], bac
   out.node = { name, inputs, backward }
 }
 
-export class AutogradError extends TesseraError {}
+export class AutogradError extends TesseraError {
+  static override readonly code: string = 'autograd'
+}
 
 /**
  * Reverse-mode accumulation from `root`. Leaf tensors that require grad receive (or add to)

@@ -1,8 +1,8 @@
 import type { AdapterSummary, Backend, MemoryInfo } from './backend/backend.js'
 import { CpuBackend } from './backend/cpu.js'
 import { WebGpuBackend, type WebGpuOptions } from './backend/webgpu.js'
-import { dtypeOfArray, type DType, type HostArray } from './dtype.js'
-import { AdapterError, ShapeError } from './errors.js'
+import { checkDType, dtypeOfArray, type DType, type HostArray } from './dtype.js'
+import { AdapterError, DTypeError, InvalidArgumentError, ShapeError } from './errors.js'
 import { emptyTensor } from './ops/creation.js'
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js'
 import type { Tensor } from './tensor.js'
@@ -10,11 +10,23 @@ import { RandomGenerator } from './random-state.js'
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu'
 
+/** The backend names `Device.create` takes. */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'cpu']
+
+/** The CPU backend's default largest tensor: 2 GiB, as many GPUs' maxStorageBufferBindingSize. */
+export const DEFAULT_CPU_MAX_TENSOR_BYTES = 2 ** 31
+
 export interface DeviceOptions extends WebGpuOptions {
   /** 'auto' prefers WebGPU and falls back to the CPU reference where no adapter exists. */
   backend?: BackendChoice
   /** Seed of the device's random generator (default 0). */
   seed?: number
+  /**
+   * Largest tensor in bytes; a larger allocation throws DeviceLimitError before any memory is
+   * taken. CPU backend: default 2 GiB (`Infinity` lifts it). WebGPU: lowers the adapter's
+   * binding limit (it cannot raise it).
+   */
+  maxTensorBytes?: number
 }
 
 export interface TensorOptions {
@@ -41,11 +53,17 @@ export class Device {
 
   static async create(opts: DeviceOptions = {}): Promise<Device> {
     const choice = opts.backend ?? 'auto'
-    if (choice === 'cpu') return new Device(new CpuBackend(), opts.seed ?? 0)
+    if (!BACKEND_CHOICES.includes(choice)) {
+      throw new InvalidArgumentError(`unknown backend ${JSON.stringify(choice)}: choose one of ${BACKEND_CHOICES.map((b) => `'${b}'`).join(', ')}`)
+    }
+    const { maxTensorBytes } = opts
+    if (maxTensorBytes !== undefined && !(maxTensorBytes > 0)) throw new InvalidArgumentError(`maxTensorBytes must be a positive number of bytes, got ${maxTensorBytes}`)
+    const cpu = () => new Device(new CpuBackend({ maxTensorBytes: maxTensorBytes ?? DEFAULT_CPU_MAX_TENSOR_BYTES }), opts.seed ?? 0)
+    if (choice === 'cpu') return cpu()
     try {
       return new Device(await WebGpuBackend.create(opts), opts.seed ?? 0)
     } catch (err) {
-      if (choice === 'auto' && err instanceof AdapterError) return new Device(new CpuBackend(), opts.seed ?? 0)
+      if (choice === 'auto' && err instanceof AdapterError) return cpu()
       throw err
     }
   }
@@ -60,8 +78,9 @@ export class Device {
 
   /**
    * Largest tensor in bytes this device holds: on WebGPU what one kernel can bind
-   * (maxStorageBufferBindingSize, often 128 MiB or 2 GiB); unbounded on the CPU backend. Larger
-   * tensors throw DeviceLimitError, so models split big batches by it.
+   * (maxStorageBufferBindingSize, often 128 MiB or 2 GiB); on the CPU backend 2 GiB unless
+   * `maxTensorBytes` said otherwise. Larger tensors throw DeviceLimitError, so models split big
+   * batches by it.
    */
   get maxTensorBytes(): number {
     return this.backend.maxTensorBytes
@@ -71,7 +90,9 @@ export class Device {
   tensor(data: ArrayLike<number>, shape: Shape, opts: TensorOptions = {}): Tensor {
     checkShape(shape)
     if (data.length !== sizeOf(shape)) throw new ShapeError(`${data.length} values do not fill shape ${fmt(shape)} (${sizeOf(shape)} elements)`)
+    if (opts.dtype !== undefined) checkDType(opts.dtype)
     const dtype = opts.dtype ?? dtypeOfArray(data)
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array) throw new DTypeError('a BigInt64Array has no tensor dtype: pass an Int32Array or Uint32Array')
     const t = emptyTensor(this, shape, dtype)
     const host: HostArray =
       data instanceof hostArrayType(dtype)

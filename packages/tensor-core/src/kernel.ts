@@ -1,4 +1,5 @@
 import type { DType, HostArray } from './dtype.js'
+import { ShapeError, type TesseraError } from './errors.js'
 
 /**
  * A kernel is data: how to name and key its pipeline, how to generate its WGSL, how many
@@ -52,6 +53,74 @@ export interface ShaderSpec {
    * workgroup id), `nwg`, and `wg`: the linear workgroup index, unfolded, for 1-D grids.
    */
   body: string
+  /**
+   * The kernel reports bad values (see KERNEL_FAULTS) with `report_fault(kind, a, b, c)`: the
+   * backend binds its fault buffer after the outputs and throws the first fault at the next read.
+   */
+  faults?: true
+}
+
+/**
+ * Bad values a kernel meets at run time, e.g. an id outside its table. The CPU reference
+ * throws `faultError(kind, …)` on the spot; WGSL cannot throw, so a kernel with `faults`
+ * records the first one in the device's fault buffer and the WebGPU backend throws the same
+ * error from the next `read`. Both backends thus give one typed error with one message.
+ */
+export const KERNEL_FAULTS = {
+  /** An index outside [0, b) (embedding, gather, scatter, oneHot): a = the index, b = the size. */
+  index: 1,
+  /** A cross-entropy target outside [0, b) that is not the ignore index c. */
+  crossEntropyTarget: 2,
+} as const
+
+export type KernelFault = (typeof KERNEL_FAULTS)[keyof typeof KERNEL_FAULTS]
+
+/** The error of a fault, the same on both backends. */
+export function faultError(kind: number, a: number, b: number, c: number): TesseraError {
+  switch (kind) {
+    case KERNEL_FAULTS.index:
+      return new ShapeError(`index ${a} is out of range [0, ${b})`)
+    case KERNEL_FAULTS.crossEntropyTarget:
+      return new ShapeError(`crossEntropy: target ${a} is out of range [0, ${b}) and is not the ignore index ${c}`)
+    default:
+      return new ShapeError(`a kernel reported fault ${kind} (${a}, ${b}, ${c})`)
+  }
+}
+
+/** Words of the fault buffer: count, kind, a, b, c (padded to 8). */
+export const FAULT_WORDS = 8
+
+const FAULT_WGSL = (binding: number) => `@group(0) @binding(${binding}) var<storage, read_write> tessera_faults: array<atomic<u32>, ${FAULT_WORDS}>;
+fn report_fault(kind: u32, a: i32, b: i32, c: i32) {
+  if (atomicAdd(&tessera_faults[0], 1u) == 0u) {
+    atomicStore(&tessera_faults[1], kind);
+    atomicStore(&tessera_faults[2], bitcast<u32>(a));
+    atomicStore(&tessera_faults[3], bitcast<u32>(b));
+    atomicStore(&tessera_faults[4], bitcast<u32>(c));
+  }
+}`
+
+/**
+ * WGSL helpers any kernel may call; `emitWgsl` adds the ones a module uses (and what they
+ * use). NaN is tested on the bits: WGSL lets implementations assume floats are never NaN, so
+ * `x != x` and `max`/`min`/`clamp` of a NaN are not reliable (lavapipe's `max(NaN, 0)` is 0).
+ * The `nan_*` forms follow PyTorch: a NaN operand gives NaN.
+ */
+const WGSL_HELPERS: { name: string; code: string; uses: string[] }[] = [
+  { name: 'tessera_is_nan', code: 'fn tessera_is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }', uses: [] },
+  { name: 'nan_max', code: 'fn nan_max(a: f32, b: f32) -> f32 { return select(select(max(a, b), b, tessera_is_nan(b)), a, tessera_is_nan(a)); }', uses: ['tessera_is_nan'] },
+  { name: 'nan_min', code: 'fn nan_min(a: f32, b: f32) -> f32 { return select(select(min(a, b), b, tessera_is_nan(b)), a, tessera_is_nan(a)); }', uses: ['tessera_is_nan'] },
+]
+
+function helpersFor(source: string): string[] {
+  const wanted = new Set<string>()
+  const want = (name: string) => {
+    if (wanted.has(name)) return
+    for (const dep of WGSL_HELPERS.find((h) => h.name === name)!.uses) want(dep)
+    wanted.add(name)
+  }
+  for (const h of WGSL_HELPERS) if (new RegExp(`\\b${h.name}\\(`).test(source)) want(h.name)
+  return WGSL_HELPERS.filter((h) => wanted.has(h.name)).map((h) => h.code)
 }
 
 /** Binding 0 is the uniform block (dynamic offset); inputs then outputs follow in order. */
@@ -73,6 +142,8 @@ export function emitWgsl(spec: ShaderSpec): string {
       : `var<storage, read_write> ${b.name}: array<${b.vec4 ? `vec4<${b.dtype}>` : b.dtype}>`
     lines.push(`@group(0) @binding(${binding++}) ${decl};`)
   }
+  if (spec.faults) lines.push(FAULT_WGSL(binding))
+  lines.push(...helpersFor(`${spec.module ?? ''}\n${spec.body}`))
   if (spec.module) lines.push(spec.module)
   const ws = typeof spec.workgroupSize === 'number' ? [spec.workgroupSize, 1, 1] : spec.workgroupSize
   lines.push(`@compute @workgroup_size(${ws.join(', ')})

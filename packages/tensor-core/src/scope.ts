@@ -1,4 +1,5 @@
 import type { Tensor } from './tensor.js'
+import { TesseraError } from './errors.js'
 
 /**
  * `tidy(fn)` disposes every tensor created inside `fn` except what `fn` returns (a tensor, or
@@ -30,7 +31,7 @@ export function tidy<T>(fn: () => T): T {
   }
   scopes.pop()
   if (result instanceof Promise) {
-    throw new Error('tidy() takes a synchronous function: await outside it, or dispose tensors yourself')
+    throw new TesseraError('tidy() takes a synchronous function: await outside it, or dispose tensors yourself', { code: 'tidy_async' })
   }
   const survivors = new Set<Tensor>()
   collect(result, survivors)

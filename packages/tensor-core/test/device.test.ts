@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { AdapterError, Device, DeviceLimitError, ops, ShapeError, TensorStateError, tidy } from '../src/index.js'
+import { AdapterError, Device, DeviceLimitError, DTypeError, InvalidArgumentError, ops, ShapeError, TensorStateError, TesseraError, tidy } from '../src/index.js'
 import { isSoftwareAdapter, type WebGpuBackend } from '../src/backend/webgpu.js'
 import { BufferPool } from '../src/backend/buffer-pool.js'
 import { gpuDevice, randomArray } from './helpers.js'
@@ -110,8 +110,62 @@ describe('Device', () => {
     const fits = ops.zeros(d, [d.maxTensorBytes / 4])
     expect(fits.shape).toEqual([d.maxTensorBytes / 4])
     fits.dispose()
-    expect((await Device.create({ backend: 'cpu' })).maxTensorBytes).toBe(Number.POSITIVE_INFINITY)
   })
+
+  it('the CPU backend has a size limit too (2 GiB by default, configurable): a 16 GiB zeros is a DeviceLimitError at once', async () => {
+    const cpu = await Device.create({ backend: 'cpu' })
+    expect(cpu.maxTensorBytes).toBe(2 ** 31)
+    const started = performance.now()
+    expect(() => ops.zeros(cpu, [4, 2 ** 30])).toThrow(DeviceLimitError) // before: 78 s of allocating
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(cpu.memory().storages).toBe(0)
+    const small = await Device.create({ backend: 'cpu', maxTensorBytes: 1024 })
+    expect(small.maxTensorBytes).toBe(1024)
+    expect(() => ops.zeros(small, [257])).toThrow(/larger than the CPU backend's limit of 0\.0 MiB.*maxTensorBytes/)
+    expect(() => small.tensor(new Float32Array(257), [257])).toThrow(DeviceLimitError)
+    expect(ops.zeros(small, [256]).size).toBe(256)
+    expect((await Device.create({ backend: 'cpu', maxTensorBytes: Infinity })).maxTensorBytes).toBe(Infinity)
+    await expect(Device.create({ backend: 'cpu', maxTensorBytes: 0 })).rejects.toThrow(InvalidArgumentError)
+  })
+
+  it('WebGPU: maxTensorBytes lowers the adapter limit, with the same error', async () => {
+    const gpu = await gpuDevice()
+    const capped = await Device.create({ backend: 'webgpu', maxTensorBytes: 4096 })
+    try {
+      expect(capped.maxTensorBytes).toBe(4096)
+      expect(() => ops.zeros(capped, [1025])).toThrow(DeviceLimitError)
+      expect(await ops.zeros(capped, [1024]).read()).toHaveLength(1024)
+      const huge = await Device.create({ backend: 'webgpu', maxTensorBytes: 2 ** 40 })
+      expect(huge.maxTensorBytes).toBe(gpu.maxTensorBytes) // it cannot raise the adapter's
+      huge.destroy()
+    } finally {
+      capped.destroy()
+    }
+  })
+
+  it('backend names are checked: an unknown one lists the valid ones instead of using WebGPU', async () => {
+    const error = await Device.create({ backend: 'cuda' as never }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InvalidArgumentError)
+    expect(error).toBeInstanceOf(TesseraError)
+    expect((error as Error).message).toBe(`unknown backend "cuda": choose one of 'auto', 'webgpu', 'cpu'`)
+  })
+
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    it(`only the dtypes the core has, on ${backend}: a Float64Array or 'f64' is a DTypeError, not zeros`, async () => {
+      const d = backend === 'cpu' ? await Device.create({ backend: 'cpu' }) : await gpuDevice()
+      const before = d.memory().storages
+      expect(() => d.tensor(new Float64Array([1, 2, 3, 4]), [4])).toThrow(DTypeError)
+      expect(() => d.tensor(new Float64Array([1, 2, 3, 4]), [4])).toThrow(/a Float64Array has no tensor dtype .*f32, f16, i32, u32/)
+      expect(() => d.tensor(new Uint8Array(4), [4])).toThrow(/a Uint8Array has no tensor dtype/)
+      expect(() => d.tensor(new BigInt64Array(4) as never, [4])).toThrow(DTypeError)
+      expect(() => d.tensor(new Float32Array(4), [4], { dtype: 'f64' as never })).toThrow(/unknown dtype "f64"/)
+      expect(() => ops.zeros(d, [4], 'f64' as never)).toThrow(DTypeError)
+      expect(d.memory().storages).toBe(before)
+      // Asked for by name, a conversion is fine.
+      expect(Array.from(await d.tensor(new Float64Array([1.5, 2, 3, 4]), [4], { dtype: 'f32' }).read())).toEqual([1.5, 2, 3, 4])
+      expect(Array.from(await d.tensor([1, 2], [2]).read())).toEqual([1, 2])
+    })
+  }
 
   it('caps the pool\'s size buckets at the binding limit, so a tensor that fits is never given a buffer that does not', () => {
     const sizes: number[] = []

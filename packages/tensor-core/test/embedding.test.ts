@@ -33,15 +33,32 @@ describe('embedding', () => {
     await compareBackendGrads([{ shape: [400, 3] }], ([w], d) => ops.embedding(d.tensor(randomInts(1000, 5, 0, 400), [1000]), w!))
   })
 
-  it('out-of-range ids throw on the CPU and give zero rows on WebGPU', async () => {
+  it('an out-of-range id is the same ShapeError on both backends: at once on the CPU, at the next read on WebGPU', async () => {
     const [cpu, gpu] = [await cpuDevice(), await gpuDevice()]
     const ids = Int32Array.from([1, 9, -1])
-    expect(() => ops.embedding(cpu.tensor(ids, [3]), cpu.tensor(randomArray(8, 1), [4, 2]))).toThrow(/index 9 is out of range \[0, 4\)/)
+    expect(() => ops.embedding(cpu.tensor(ids, [3]), cpu.tensor(randomArray(8, 1), [4, 2]))).toThrow(/^index 9 is out of range \[0, 4\)$/)
     const w = gpu.tensor(randomArray(8, 1), [4, 2], { requiresGrad: true })
-    const y = ops.embedding(gpu.tensor(ids, [3]), w)
+    const y = ops.embedding(gpu.tensor(ids, [3]), w) // before: zero rows, silently
+    const error = await y.read().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ShapeError)
+    expect((error as Error).message).toBe('index 9 is out of range [0, 4)') // the first one met
+    // The fault is reported once; the rows are zeros and later reads work.
     expect(Array.from((await y.read()).subarray(2))).toEqual([0, 0, 0, 0])
     y.backward(gpu.tensor(new Float32Array(6).fill(1), [3, 2]))
     expect(Array.from(await w.grad!.read())).toEqual([0, 0, 1, 1, 0, 0, 0, 0])
+    // Any read reports it, not only the faulty op's output.
+    const other = gpu.tensor(Float32Array.from([5]), [1])
+    ops.embedding(gpu.tensor(Int32Array.from([-3]), [1]), w)
+    await expect(other.read()).rejects.toThrow(/^index -3 is out of range \[0, 4\)$/)
+    expect(Array.from(await other.read())).toEqual([5])
+  })
+
+  it('gather and its gradient (scatter) report out-of-range indices the same way', async () => {
+    for (const d of [await cpuDevice(), await gpuDevice()]) {
+      const x = d.tensor(Float32Array.from([10, 11, 12, 20, 21, 22]), [2, 3])
+      const attempt = async () => ops.gather(x, 1, d.tensor(Int32Array.from([2, 0, 3, 1]), [2, 2])).read()
+      await expect(attempt()).rejects.toThrow(/^index 3 is out of range \[0, 3\)$/)
+    }
   })
 
   it('checks dtypes and shapes', async () => {
@@ -83,11 +100,17 @@ describe('gather', () => {
 })
 
 describe('oneHot', () => {
-  it('gives f32 one-hot rows; out-of-range ids give zero rows', async () => {
-    await compareBackends((d) => ops.oneHot(d.tensor(Int32Array.from([0, 3, 2, -1, 4]), [5]), 4))
+  it('gives f32 one-hot rows; an out-of-range id is a ShapeError on both backends, as in torch.one_hot', async () => {
+    await compareBackends((d) => ops.oneHot(d.tensor(Int32Array.from([0, 3, 2, 1, 3]), [5]), 4))
     const cpu = await cpuDevice()
-    const y = await ops.oneHot(cpu.tensor(Int32Array.from([0, 3, 2, -1]), [2, 2]), 4).read()
-    expect(Array.from(y)).toEqual([1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0])
+    const y = await ops.oneHot(cpu.tensor(Int32Array.from([0, 3, 2, 1]), [2, 2]), 4).read()
+    expect(Array.from(y)).toEqual([1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0])
     expect(() => ops.oneHot(cpu.tensor(Int32Array.from([0]), [1]), 0)).toThrow(RangeError)
+    for (const d of [cpu, await gpuDevice()]) {
+      for (const bad of [-1, 4]) {
+        const attempt = async () => ops.oneHot(d.tensor(Int32Array.from([0, bad, 2]), [3]), 4).read()
+        await expect(attempt()).rejects.toThrow(new RegExp(`^index ${bad} is out of range \\[0, 4\\)$`))
+      }
+    }
   })
 })

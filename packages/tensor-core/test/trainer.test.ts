@@ -1,8 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Device, loadTrainingCheckpoint, nn, ops, optim, tidy, Trainer, TrainingError, type RecordedStep, type TrainingTask } from '../src/index.js'
+import {
+  CHECKPOINT_FILE,
+  CheckpointChecksumError,
+  CORRUPT_CHECKPOINT_FILE,
+  Device,
+  loadTrainingCheckpoint,
+  nn,
+  ops,
+  optim,
+  PREVIOUS_CHECKPOINT_FILE,
+  tidy,
+  Trainer,
+  TrainingError,
+  type CheckpointFallback,
+  type RecordedStep,
+  type SavedCheckpoint,
+  type TrainingTask,
+} from '../src/index.js'
 import { randomArray } from './helpers.js'
 
 interface Metrics {
@@ -111,7 +128,7 @@ describe('Trainer', () => {
     expect(saved!.extra).toEqual({ batches: 3, recipe: { steps: 6, lr: 0.05 } })
 
     const second = await make()
-    expect(await second.trainer.resume(dir)).toBe(true)
+    expect(await second.trainer.resume(dir)).toEqual({ step: 3, path: join(dir, CHECKPOINT_FILE), fallback: null, verified: true })
     expect(second.trainer.step).toBe(3)
     expect(second.task.batches).toBe(3)
     expect(second.trainer.recipeChanges).toEqual([])
@@ -121,13 +138,45 @@ describe('Trainer', () => {
 
     // Another recipe takes over from the checkpoint's step, the optimizer's base LR included.
     const changed = await make({ steps: 10, lr: 0.02 })
-    expect(await changed.trainer.resume(dir)).toBe(true)
+    expect(await changed.trainer.resume(dir)).toMatchObject({ step: 3, fallback: null })
     expect(changed.trainer.recipeChanges).toEqual(['steps 6 → 10', 'lr 0.05 → 0.02'])
     expect(changed.task.optimizer.lr).toBe(0.02)
 
     const empty = await make()
     expect(await empty.trainer.resume(await tempDir())).toBe(false)
     expect(empty.trainer.step).toBe(0)
+  })
+
+  it('a damaged checkpoint: resume falls back to prev and says so, and the next save moves the damaged file aside instead of keeping it as prev', async () => {
+    const dir = await tempDir()
+    const first = await make()
+    const saves: (SavedCheckpoint & { step: number })[] = []
+    await first.trainer.run({ until: 4, checkpointDir: dir, checkpointEvery: 2, onCheckpoint: (s) => saves.push(s) })
+    expect(saves.map((s) => [s.step, s.previous])).toEqual([[2, 'none'], [4, 'rotated']])
+    await first.trainer.run({ until: 5, checkpointDir: dir }) // current: step 5, prev: step 4
+    const current = join(dir, CHECKPOINT_FILE)
+    const bytes = await readFile(current)
+    bytes[bytes.length - 2]! ^= 0x10 // a bit of the last tensor's bytes
+    await writeFile(current, bytes)
+
+    const heard: CheckpointFallback[] = []
+    const second = await make()
+    const resumed = await second.trainer.resume(dir, { onFallback: (f) => heard.push(f) })
+    expect(resumed).toMatchObject({ step: 4, path: join(dir, PREVIOUS_CHECKPOINT_FILE), verified: true })
+    expect(resumed && resumed.fallback).toMatchObject({ from: current, reason: expect.any(CheckpointChecksumError) })
+    expect(heard).toHaveLength(1)
+    expect(second.trainer.step).toBe(4)
+    const state = await loadTrainingCheckpoint(dir, { model: second.task.model, optimizer: second.task.optimizer, device: second.task.device })
+    expect(state!.checkpoint.fallback!.reason).toMatchObject({ code: 'checkpoint_checksum', path: current })
+
+    const after: SavedCheckpoint[] = []
+    await second.trainer.run({ until: 5, checkpointDir: dir, onCheckpoint: (s) => after.push(s) })
+    expect(after).toMatchObject([{ previous: 'quarantined', corrupt: expect.any(CheckpointChecksumError) }])
+    // prev is still the sound step-4 checkpoint.
+    await rm(current)
+    const third = await make()
+    expect(await third.trainer.resume(dir)).toMatchObject({ step: 4, verified: true })
+    await expect(readFile(join(dir, CORRUPT_CHECKPOINT_FILE))).resolves.toBeDefined()
   })
 
   it('an aborted run finishes the step in flight, checkpoints there and skips the final evaluation', async () => {
@@ -158,7 +207,7 @@ describe('Trainer', () => {
     const save = trainer.saveCheckpoint.bind(trainer)
     trainer.saveCheckpoint = async (d) => {
       saves.push(trainer.step)
-      await save(d)
+      return save(d)
     }
     const evals: { step: number; final: boolean }[] = []
     const recorded: number[] = []

@@ -1,7 +1,7 @@
-import { CHECKPOINT_FILE, nn, PREVIOUS_CHECKPOINT_FILE, type Device } from '@tessera/tensor-core'
+import { CHECKPOINT_FILE, CORRUPT_CHECKPOINT_FILE, nn, PREVIOUS_CHECKPOINT_FILE, type Device, type ResumedCheckpoint, type SavedCheckpoint } from '@tessera/tensor-core'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { UserError } from '../fail.js'
+import { oneLine, UserError } from '../fail.js'
 import { userPath } from '../paths.js'
 import { progressBar } from '../progress.js'
 import { stopOnSignals } from './interrupt.js'
@@ -49,13 +49,15 @@ export interface LoopOptions<Metrics, Eval> {
   checkpointEvery: number
   signal: AbortSignal
   autotune: boolean
+  /** Hears each checkpoint written: a damaged one it replaced was quarantined, not rotated into prev. */
+  onCheckpoint: (saved: SavedCheckpoint & { step: number }) => void
 }
 
 /** One model's trainer as a run drives it. */
 export interface RunTrainer<Metrics, Eval> {
   readonly step: number
   readonly recipeChanges: string[]
-  resume(dir: string): Promise<boolean>
+  resume(dir: string): Promise<ResumedCheckpoint | false>
   run(loop: LoopOptions<Metrics, Eval>): Promise<Eval | null>
 }
 
@@ -106,7 +108,7 @@ export async function runTraining<Metrics extends { step: number }, Eval>(
   const progress = progressBar('training', 'steps')
   const log = (line: string) => progress.log(line)
   if (flags.resume) {
-    let resumed: boolean
+    let resumed: ResumedCheckpoint | false
     try {
       resumed = await trainer.resume(checkpoints)
     } catch (error) {
@@ -114,7 +116,8 @@ export async function runTraining<Metrics extends { step: number }, Eval>(
       throw error
     }
     if (!resumed) throw new UserError(`--resume: there is no checkpoint in ${checkpoints} to resume; drop --resume to start a new run`)
-    log(`resumed from ${checkpoints} at step ${trainer.step}`)
+    log(`resumed from ${checkpoints} at step ${trainer.step}${resumed.verified ? '' : ' (a checkpoint from before checksums: not verified)'}`)
+    if (resumed.fallback) log(`the current checkpoint could not be used (${oneLine(resumed.fallback.reason)}): resumed from the previous one, ${resumed.path}`)
     if (trainer.recipeChanges.length) log(`recipe changed since the checkpoint (schedules follow the new one from here): ${trainer.recipeChanges.join(', ')}`)
   }
   log(report.header)
@@ -149,6 +152,9 @@ export async function runTraining<Metrics extends { step: number }, Eval>(
       signal: interrupt.signal,
       // Matmul variants are timed per shape after the first step on GPU adapters (the winners persist per adapter).
       autotune: device.kind === 'webgpu',
+      onCheckpoint: (saved) => {
+        if (saved.previous === 'quarantined') log(`the checkpoint being replaced was damaged (${oneLine(saved.corrupt)}): kept as ${CORRUPT_CHECKPOINT_FILE}; the previous one is untouched`)
+      },
     })
     await segments.save(trainer.step)
   } finally {

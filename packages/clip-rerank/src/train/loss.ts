@@ -1,4 +1,4 @@
-import { ops, type Device, type Tensor } from '@tessera/tensor-core'
+import { ops, type Device, type Tensor, InvalidArgumentError } from '@tessera/tensor-core'
 import type { CLIP } from '../clip.js'
 import { similarityLogits } from '../clip.js'
 
@@ -8,7 +8,7 @@ import { similarityLogits } from '../clip.js'
  */
 export function contrastiveLoss(logitsPerImage: Tensor): Tensor {
   const n = logitsPerImage.shape[0]!
-  if (logitsPerImage.rank !== 2 || logitsPerImage.shape[1] !== n) throw new RangeError(`contrastiveLoss takes square logits [N, N], got [${logitsPerImage.shape.join(', ')}]`)
+  if (logitsPerImage.rank !== 2 || logitsPerImage.shape[1] !== n) throw new InvalidArgumentError(`contrastiveLoss takes square logits [N, N], got [${logitsPerImage.shape.join(', ')}]`)
   const labels = ops.arange(logitsPerImage.device as Device, n)
   const perImage = ops.crossEntropy(logitsPerImage, labels)
   const perText = ops.crossEntropy(ops.transpose(logitsPerImage), labels)

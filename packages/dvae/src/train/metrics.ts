@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@tessera/tensor-core'
 /**
  * Codebook usage of a set of tokens: perplexity = exp(entropy of the empirical code
  * distribution), between 1 (one code used) and the vocabulary size (all used equally).
@@ -17,7 +18,7 @@ export function codebookPerplexity(tokens: ArrayLike<number>, vocabSize: number)
 
 /** Peak signal-to-noise ratio in dB of images in [0, 1]: 10·log10(1 / MSE). */
 export function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length || a.length === 0) throw new RangeError(`psnr needs two non-empty arrays of one length, got ${a.length} and ${b.length}`)
+  if (a.length !== b.length || a.length === 0) throw new InvalidArgumentError(`psnr needs two non-empty arrays of one length, got ${a.length} and ${b.length}`)
   let se = 0
   for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2
   return 10 * Math.log10(1 / Math.max(se / a.length, 1e-12))
@@ -53,7 +54,7 @@ export class CodeUsage {
   }
 
   setState(lastSeen: readonly number[]): void {
-    if (lastSeen.length !== this.vocabSize) throw new RangeError(`code usage state has ${lastSeen.length} codes, the model ${this.vocabSize}`)
+    if (lastSeen.length !== this.vocabSize) throw new InvalidArgumentError(`code usage state has ${lastSeen.length} codes, the model ${this.vocabSize}`)
     this.lastSeen = Int32Array.from(lastSeen)
   }
 }

@@ -1,5 +1,15 @@
 import { EpochSampler, gatherBatch, type ImageCaptionDataset, type SamplerState } from '@tessera/datasets'
-import { ops, optim, tidy, Trainer, type RecordedStep, type TrainerRunOptions } from '@tessera/tensor-core'
+import {
+  ops,
+  optim,
+  tidy,
+  Trainer,
+  type LoadCheckpointOptions,
+  type RecordedStep,
+  type ResumedCheckpoint,
+  type SavedCheckpoint,
+  type TrainerRunOptions,
+} from '@tessera/tensor-core'
 import { DvaeConfigError } from '../errors.js'
 import type { DiscreteVAE, EncodeOptions } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
@@ -240,19 +250,20 @@ export class DvaeTrainer {
     return evaluateReconstruction(this.model, dataset, { ...opts, step: this.step })
   }
 
-  async saveCheckpoint(dir: string): Promise<void> {
-    await this.trainer.saveCheckpoint(dir)
+  async saveCheckpoint(dir: string): Promise<SavedCheckpoint> {
+    return this.trainer.saveCheckpoint(dir)
   }
 
   /**
-   * Restores a checkpoint written by `saveCheckpoint`; false when `dir` holds none. Resuming
+   * Restores a checkpoint written by `saveCheckpoint`; false when `dir` holds none, else the
+   * step and file it loaded (`fallback` set when current was damaged or missing). Resuming
    * with other options is allowed (a longer run, say) and takes effect from the checkpoint's
    * step: `recipeChanges` then lists what differs, e.g. "steps 1800 → 3200", which reshapes the
    * LR and τ schedules mid-run, or "lr 0.004 → 0.002", the new peak LR (tessera train dvae prints
    * it). Checkpoints older than the recipe record still report a changed LR.
    */
-  async resume(dir: string): Promise<boolean> {
-    return this.trainer.resume(dir)
+  async resume(dir: string, options?: LoadCheckpointOptions): Promise<ResumedCheckpoint | false> {
+    return this.trainer.resume(dir, options)
   }
 
   /** Options that differ from those of the checkpoint the last `resume` loaded (see `resume`). */

@@ -1,6 +1,18 @@
 import { EpochSampler, fnv1a, Mulberry32, type SamplerState } from '@tessera/datasets'
 import type { TextTokenizer } from '@tessera/plugins'
-import { noGrad, optim, tidy, Trainer, type HostArray, type RecordedStep, type TrainingTask } from '@tessera/tensor-core'
+import {
+  noGrad,
+  optim,
+  tidy,
+  Trainer,
+  type HostArray,
+  type LoadCheckpointOptions,
+  type RecordedStep,
+  type ResumedCheckpoint,
+  type SavedCheckpoint,
+  type TrainerRunOptions,
+  type TrainingTask,
+} from '@tessera/tensor-core'
 import { captionIds } from '../captions.js'
 import type { TokenDataset } from '../data.js'
 import { PriorConfigError } from '../errors.js'
@@ -174,6 +186,8 @@ export class PriorTrainer {
     onEval?: (m: PriorEvalMetrics) => void
     checkpointDir?: string
     checkpointEvery?: number
+    /** Hears each checkpoint written (see tensor-core's `TrainerRunOptions.onCheckpoint`). */
+    onCheckpoint?: TrainerRunOptions<PriorStepMetrics, PriorEvalMetrics>['onCheckpoint']
     signal?: AbortSignal
     /** Time the matmul variants for this model's shapes after the first step (see tensor-core's Trainer). */
     autotune?: boolean
@@ -187,6 +201,7 @@ export class PriorTrainer {
       onEval: opts.onEval,
       checkpointDir: opts.checkpointDir,
       checkpointEvery: opts.checkpointEvery,
+      onCheckpoint: opts.onCheckpoint,
       signal: opts.signal,
       autotune: opts.autotune,
     })
@@ -197,13 +212,16 @@ export class PriorTrainer {
     return evaluatePrior(this.prior, dataset, this.tokenizer, { ...opts, step: this.step })
   }
 
-  saveCheckpoint(dir: string): Promise<void> {
+  saveCheckpoint(dir: string): Promise<SavedCheckpoint> {
     return this.trainer.saveCheckpoint(dir)
   }
 
-  /** Restores a checkpoint written by this trainer; false when `dir` holds none. */
-  resume(dir: string): Promise<boolean> {
-    return this.trainer.resume(dir)
+  /**
+   * Restores a checkpoint written by this trainer; false when `dir` holds none, else the step
+   * and file it loaded, with `fallback` set when current was damaged or missing and prev was used.
+   */
+  resume(dir: string, options?: LoadCheckpointOptions): Promise<ResumedCheckpoint | false> {
+    return this.trainer.resume(dir, options)
   }
 
   dispose(): void {

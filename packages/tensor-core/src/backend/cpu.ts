@@ -1,4 +1,5 @@
 import { allocHost, byteSize, roundToF16, type DType, type HostArray } from '../dtype.js'
+import { DeviceLimitError } from '../errors.js'
 import type { Kernel } from '../kernel.js'
 import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
 
@@ -27,14 +28,25 @@ export class CpuBackend implements Backend {
   readonly supportsF16 = true
   private live = 0
   private liveBytes = 0
+  /** Largest tensor in bytes (default unbounded here; `Device.create` gives 2 GiB unless told otherwise). */
+  readonly maxTensorBytes: number
+
+  constructor(opts: { maxTensorBytes?: number } = {}) {
+    this.maxTensorBytes = opts.maxTensorBytes ?? Number.POSITIVE_INFINITY
+  }
 
   alloc(dtype: DType, size: number): CpuStorage {
+    const bytes = size * byteSize(dtype)
+    if (bytes > this.maxTensorBytes) {
+      throw new DeviceLimitError(
+        `a ${dtype} tensor of ${size} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) is larger than the CPU backend's limit of ${(this.maxTensorBytes / 2 ** 20).toFixed(1)} MiB: run the work in smaller batches, or raise it with Device.create({ backend: 'cpu', maxTensorBytes })`,
+      )
+    }
     this.live++
     this.liveBytes += size * byteSize(dtype)
     return new CpuStorage(dtype, size, allocHost(dtype, size))
   }
 
-  readonly maxTensorBytes = Number.POSITIVE_INFINITY
   readonly maxTextureDimension2D = 1 << 16
   /** No binding limit here; 16 (lavapipe's and many GPUs' limit) groups foreach kernels as a GPU would. */
   readonly maxStorageBuffersPerKernel = 16

@@ -24,7 +24,11 @@ export async function loadGpu(): Promise<GPU> {
   try {
     mod = (await import('webgpu')) as unknown as typeof mod
   } catch (err) {
-    throw new AdapterError(`could not load Dawn for Node (npm package "webgpu"): ${(err as Error).message}. Install it with \`pnpm add webgpu\`, or use Device.create({ backend: "cpu" })`)
+    // An optional peer dependency: CPU-only and browser users need not install its binaries.
+    throw new AdapterError(
+      `the webgpu backend in Node needs Dawn, the optional npm package "webgpu", which could not be loaded (${(err as Error).message}): ` +
+        'install it with `npm install webgpu` (or `pnpm add webgpu`), or use Device.create({ backend: "cpu" })',
+    )
   }
   for (const [name, value] of Object.entries(mod.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value

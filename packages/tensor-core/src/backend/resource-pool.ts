@@ -1,3 +1,4 @@
+import { TesseraError } from '../errors.js'
 /** A GPU resource the pool can park and destroy: a buffer or a texture. */
 interface Destroyable {
   destroy(): void
@@ -96,7 +97,7 @@ export class ResourcePool<R extends Destroyable> {
 
   private sizeOf(resource: R): { key: string; bytes: number } {
     const size = this.sizes.get(resource)
-    if (!size) throw new Error('ResourcePool: released a resource it did not create')
+    if (!size) throw new TesseraError('ResourcePool: released a resource it did not create', { code: 'internal' })
     return size
   }
 }

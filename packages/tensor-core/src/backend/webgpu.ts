@@ -1,6 +1,6 @@
 import { byteSize, f16BitsToF32, f32ToF16Bits, allocHost, type DType, type HostArray } from '../dtype.js'
 import { AdapterError, DeviceLimitError, TesseraError } from '../errors.js'
-import { emitWgsl, type Kernel, type ShaderSpec } from '../kernel.js'
+import { emitWgsl, FAULT_WORDS, faultError, type Kernel, type ShaderSpec } from '../kernel.js'
 import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
 import { BufferPool } from './buffer-pool.js'
 import { TexturePool } from './texture-pool.js'
@@ -33,6 +33,8 @@ interface CompiledKernel {
   /** Bytes of the uniform block, rounded to 16. */
   uniformBytes: number
   uniformTypes: ShaderSpec['uniforms']
+  /** Binds the fault buffer after its outputs (ShaderSpec.faults). */
+  faults: boolean
 }
 
 export interface WebGpuOptions {
@@ -44,10 +46,13 @@ export interface WebGpuOptions {
    * before it is destroyed (default 64: several training steps).
    */
   poolIdleSubmits?: number
+  /** Lowers the largest tensor below the adapter's binding limit (see DeviceOptions.maxTensorBytes). */
+  maxTensorBytes?: number
 }
 
 /** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
 export class KernelCompileError extends TesseraError {
+  static override readonly code: string = 'kernel_compile'
   constructor(
     message: string,
     readonly wgsl: string,
@@ -100,6 +105,13 @@ export class WebGpuBackend implements Backend {
   /** One arena serves every group: its upload is queued after the previous group's submit. */
   private readonly arena: GPUBuffer
   /**
+   * Where kernels with `faults` record the first bad value they meet (an out-of-range id);
+   * `read` copies it back beside the data when such a kernel ran since the last read, clears it,
+   * and throws the fault's error (the one the CPU reference throws at once).
+   */
+  private readonly faultBuffer: GPUBuffer
+  private faultsRecorded = false
+  /**
    * Buffers written by commands recorded but not yet submitted. `queue.writeBuffer` runs
    * ahead of those commands, so writing such a buffer from the host first submits them.
    */
@@ -124,7 +136,7 @@ export class WebGpuBackend implements Backend {
     const idleSubmits = opts.poolIdleSubmits ?? 64
     // Kernels bind whole buffers, so no storage buffer may outgrow a binding; the pool's size
     // buckets are capped there too.
-    this.maxTensorBytes = device.limits.maxStorageBufferBindingSize
+    this.maxTensorBytes = Math.min(device.limits.maxStorageBufferBindingSize, opts.maxTensorBytes ?? Number.POSITIVE_INFINITY)
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, idleSubmits, this.maxTensorBytes)
     this.textures = new TexturePool(device, idleSubmits)
     this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, idleSubmits)
@@ -133,6 +145,7 @@ export class WebGpuBackend implements Backend {
     // limits in the thousands.
     this.maxStorageBuffersPerKernel = Math.min(device.limits.maxStorageBuffersPerShaderStage, 32)
     this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
+    this.faultBuffer = device.createBuffer({ size: FAULT_WORDS * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST })
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`
     })
@@ -178,7 +191,7 @@ export class WebGpuBackend implements Backend {
     const bytes = Math.max(16, Math.ceil((size * byteSize(dtype)) / 4) * 4)
     if (bytes > this.maxTensorBytes) {
       throw new DeviceLimitError(
-        `a ${dtype} tensor of ${size} elements (${mib(bytes)}) is larger than this adapter lets a kernel bind (maxStorageBufferBindingSize ${mib(this.maxTensorBytes)}): run the work in smaller batches`,
+        `a ${dtype} tensor of ${size} elements (${mib(bytes)}) is larger than this device's limit of ${mib(this.maxTensorBytes)} (what the adapter lets a kernel bind, maxStorageBufferBindingSize ${mib(this.device.limits.maxStorageBufferBindingSize)}, or the maxTensorBytes option): run the work in smaller batches`,
       )
     }
     return new GpuStorage(dtype, size, this.pool.acquireBuffer(bytes))
@@ -220,9 +233,17 @@ export class WebGpuBackend implements Backend {
     const out = allocHost(s.dtype, s.size)
     if (s.size === 0) return out
     const bytes = Math.ceil((s.size * byteSize(s.dtype)) / 4) * 4
-    const staging = this.staging.acquireBuffer(bytes)
+    // Faults ride in the same staging buffer, after the data: one map per read.
+    const faults = this.faultsRecorded
+    const staging = this.staging.acquireBuffer(bytes + (faults ? FAULT_WORDS * 4 : 0))
     this.endPass()
-    this.ensureEncoder().copyBufferToBuffer(s.buffer, 0, staging, 0, bytes)
+    const encoder = this.ensureEncoder()
+    encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, bytes)
+    if (faults) {
+      encoder.copyBufferToBuffer(this.faultBuffer, 0, staging, bytes, FAULT_WORDS * 4)
+      encoder.clearBuffer(this.faultBuffer)
+      this.faultsRecorded = false
+    }
     this.flush()
     await this.settleCompiles()
     await staging.mapAsync(GPUMapMode.READ)
@@ -233,8 +254,10 @@ export class WebGpuBackend implements Backend {
     } else {
       out.set(new (out.constructor as typeof Float32Array)(mapped, 0, s.size))
     }
+    const fault = faults ? Int32Array.from(new Int32Array(mapped, bytes, FAULT_WORDS)) : null
     staging.unmap()
     this.staging.release(staging)
+    if (fault && fault[0] !== 0) throw faultError(fault[1]!, fault[2]!, fault[3]!, fault[4]!)
     return out
   }
 
@@ -246,6 +269,7 @@ export class WebGpuBackend implements Backend {
     const compiled = this.compile(kernel, params)
     const offset = this.packUniforms(compiled, kernel.uniforms(params))
     const bindGroup = this.bindGroupFor(compiled, [...inputs, ...outputs] as (GpuStorage | GpuTextureStorage)[])
+    if (compiled.faults) this.faultsRecorded = true
     for (const s of outputs) if (s instanceof GpuStorage) this.pendingWrites.add(s.buffer)
     const pass = this.ensurePass()
     pass.setPipeline(compiled.pipeline)
@@ -298,6 +322,7 @@ export class WebGpuBackend implements Backend {
       this.textures.destroy()
       this.staging.destroy()
       this.arena.destroy()
+      this.faultBuffer.destroy()
       this.device.destroy()
     })
   }
@@ -361,6 +386,7 @@ export class WebGpuBackend implements Backend {
         { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
         ...spec.inputs.map((b, i) => entry(b, 1 + i, false)),
         ...spec.outputs.map((b, i) => entry(b, 1 + spec.inputs.length + i, true)),
+        ...(spec.faults ? [{ binding: 1 + spec.inputs.length + spec.outputs.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' as const } }] : []),
       ],
     })
     this.device.pushErrorScope('validation')
@@ -376,7 +402,7 @@ export class WebGpuBackend implements Backend {
       }),
     )
     const uniformBytes = Math.max(16, Math.ceil((Math.max(1, spec.uniforms.length) * 4) / 16) * 16)
-    const compiled = { pipeline, layout, uniformBytes, uniformTypes: spec.uniforms }
+    const compiled = { pipeline, layout, uniformBytes, uniformTypes: spec.uniforms, faults: spec.faults === true }
     this.pipelines.set(key, compiled)
     return compiled
   }
@@ -389,6 +415,7 @@ export class WebGpuBackend implements Backend {
   private bindGroupFor(compiled: CompiledKernel, resources: (GpuStorage | GpuTextureStorage)[]): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: compiled.uniformBytes } }]
     resources.forEach((r, i) => entries.push({ binding: 1 + i, resource: r instanceof GpuTextureStorage ? r.view : { buffer: r.buffer } }))
+    if (compiled.faults) entries.push({ binding: 1 + resources.length, resource: { buffer: this.faultBuffer } })
     return this.device.createBindGroup({ layout: compiled.layout, entries })
   }
 

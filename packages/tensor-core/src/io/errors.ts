@@ -1,3 +1,5 @@
+import { TesseraError } from '../errors.js'
+
 /** Every way a safetensors file (or a request against one) can be rejected. */
 export type SafetensorsErrorCode =
   | 'truncated' // file ends before the header or a tensor's bytes
@@ -14,12 +16,10 @@ export type SafetensorsErrorCode =
  * The single error type of the safetensors layer. Callers branch on `code`;
  * the message is for humans.
  */
-export class SafetensorsError extends Error {
-  override readonly name = 'SafetensorsError'
-  constructor(
-    readonly code: SafetensorsErrorCode,
-    message: string,
-  ) {
-    super(message)
+export class SafetensorsError extends TesseraError {
+  override readonly name: string = 'SafetensorsError'
+  declare readonly code: SafetensorsErrorCode
+  constructor(code: SafetensorsErrorCode, message: string) {
+    super(message, { code })
   }
 }

@@ -14,7 +14,10 @@ export {
   CHECKPOINT_FORMAT_KEY,
   CHECKPOINT_FORMAT_VERSION,
   CHECKPOINT_STATE_KEY,
+  CHECKPOINT_CHECKSUMS_KEY,
   CheckpointError,
+  CheckpointChecksumError,
+  type CheckpointChecksums,
 } from './checkpoint-format.js'
 
 // Node only.
@@ -27,9 +30,13 @@ export {
 } from './node-safetensors-file.js'
 export {
   CHECKPOINT_FILE,
+  CORRUPT_CHECKPOINT_FILE,
   loadCheckpoint,
   PREVIOUS_CHECKPOINT_FILE,
   saveCheckpoint,
   type Checkpoint,
+  type CheckpointFallback,
+  type LoadCheckpointOptions,
   type LoadedCheckpoint,
+  type SavedCheckpoint,
 } from './node-checkpoint.js'

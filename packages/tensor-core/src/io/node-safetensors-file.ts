@@ -3,7 +3,6 @@
  * Reading streams: only the header is read up front, then each tensor's bytes
  * on request, so a multi-GB checkpoint never needs to fit in memory twice.
  */
-import type { FileHandle } from 'node:fs/promises'
 import { SafetensorsError } from './errors.js'
 import type { HostTensor, HostTensorCollection } from './host-tensor.js'
 import { writeFileAtomic } from './node-atomic-write.js'
@@ -13,10 +12,20 @@ import { SafetensorsIndex } from './safetensors-index.js'
 import type { ParseOptions } from './safetensors-parse.js'
 import { planSafetensors, type SafetensorsPlan, type SerializeOptions } from './safetensors-serialize.js'
 
+/**
+ * What the reader needs of an open file (node:fs/promises' FileHandle has it). Spelled out so
+ * the package's types do not need Node's: a browser project type-checks them without @types/node.
+ */
+export interface ReadableFile {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>
+  stat(): Promise<{ size: number }>
+  close(): Promise<void>
+}
+
 /** An open safetensors file: header in memory, tensor bytes read on demand. */
 export class SafetensorsFileReader extends SafetensorsIndex {
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: ReadableFile,
     header: ConstructorParameters<typeof SafetensorsIndex>[0],
     private readonly options: ParseOptions,
   ) {
@@ -25,9 +34,14 @@ export class SafetensorsFileReader extends SafetensorsIndex {
 
   /** Read and decode just tensor `name` (see decodeTensor for the dtype mapping). */
   async get(name: string): Promise<HostTensor> {
-    const { dtype, shape, byteOffset, byteLength } = this.info(name)
-    const bytes = await readExactly(this.handle, byteOffset, byteLength)
-    return decodeTensor(name, dtype, shape, bytes, this.options)
+    const { dtype, shape } = this.info(name)
+    return decodeTensor(name, dtype, shape, await this.readBytes(name), this.options)
+  }
+
+  /** Tensor `name`'s bytes as stored in the file (little-endian, its file dtype), undecoded. */
+  async readBytes(name: string): Promise<Uint8Array> {
+    const { byteOffset, byteLength } = this.info(name)
+    return readExactly(this.handle, byteOffset, byteLength)
   }
 
   async close(): Promise<void> {
@@ -88,7 +102,7 @@ export function* planChunks(plan: SafetensorsPlan): Generator<Uint8Array> {
 }
 
 /** Positioned read that loops over short reads; a file that shrank underneath us is 'truncated'. */
-async function readExactly(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
+async function readExactly(handle: ReadableFile, position: number, length: number): Promise<Uint8Array> {
   const buffer = new Uint8Array(length)
   let filled = 0
   while (filled < length) {

@@ -1,7 +1,6 @@
 import { workgroupReduceWgsl } from './workgroup-reduce.js'
 import type { DType } from '../dtype.js'
-import { ShapeError } from '../errors.js'
-import { groupsFor, type Kernel } from '../kernel.js'
+import { faultError, groupsFor, KERNEL_FAULTS, type Kernel } from '../kernel.js'
 
 /**
  * Cross-entropy of [rows, n] logits against i32 class targets, with PyTorch's label
@@ -25,12 +24,13 @@ const ROW_UNIFORMS = [
 ]
 
 function checkTarget(t: number, p: CrossEntropyParams): void {
-  if (t !== p.ignoreIndex && (t < 0 || t >= p.n)) throw new ShapeError(`crossEntropy: target ${t} is out of range [0, ${p.n}) and is not the ignore index ${p.ignoreIndex}`)
+  if (t !== p.ignoreIndex && (t < 0 || t >= p.n)) throw faultError(KERNEL_FAULTS.crossEntropyTarget, t, p.n, p.ignoreIndex)
 }
 
 /**
- * One workgroup per row: max, Σexp and Σx in one pass each. Out-of-range targets throw on
- * the CPU; WGSL cannot report them and gives NaN for that row instead.
+ * One workgroup per row: max, Σexp and Σx in one pass each. An out-of-range target is a
+ * fault (`KERNEL_FAULTS.crossEntropyTarget`): the CPU throws it, the WGSL gives NaN for that
+ * row and reports it, so the next read throws the same error.
  */
 export const crossEntropyKernel: Kernel<CrossEntropyParams> = {
   name: 'crossEntropy',
@@ -46,6 +46,7 @@ export const crossEntropyKernel: Kernel<CrossEntropyParams> = {
     ],
     uniforms: ROW_UNIFORMS,
     workgroupSize: WG,
+    faults: true,
     module: workgroupReduceWgsl(WG),
     body: `  if (wg >= u.rows) { return; }
   let base = wg * u.n;
@@ -65,6 +66,7 @@ export const crossEntropyKernel: Kernel<CrossEntropyParams> = {
     } else if (t < 0 || u32(t) >= u.n) {
       var nan_bits = 0x7fc00000u;
       loss[wg] = bitcast<f32>(nan_bits);
+      report_fault(${KERNEL_FAULTS.crossEntropyTarget}u, t, i32(u.n), u.ignore);
     } else {
       loss[wg] = l - (1.0 - u.eps) * f32(x[base + u32(t)]) - u.eps * total / f32(u.n);
     }

@@ -1,6 +1,5 @@
 import type { DType } from '../dtype.js'
-import { ShapeError } from '../errors.js'
-import { groupsFor, type Kernel } from '../kernel.js'
+import { faultError, groupsFor, KERNEL_FAULTS, type Kernel } from '../kernel.js'
 
 /**
  * out[o, j, i] = x[o, index(o, j, i), i] over an [outer, n, inner] view of x: the middle
@@ -20,8 +19,8 @@ export interface GatherParams {
 const WG = 256
 
 /**
- * Out-of-range indices: the CPU reference throws (a clear error where it is cheap to check);
- * WGSL cannot report, so it writes 0 there.
+ * Out-of-range indices are a fault (`KERNEL_FAULTS.index`): the CPU reference throws its
+ * ShapeError at once; the WGSL writes 0 there and reports it, so the next read throws the same.
  */
 export const gatherKernel: Kernel<GatherParams> = {
   name: 'gather',
@@ -40,12 +39,13 @@ export const gatherKernel: Kernel<GatherParams> = {
       { name: 'perElement', type: 'u32' },
     ],
     workgroupSize: WG,
+    faults: true,
     body: `  let e = wg * ${WG}u + lidx;
   if (e >= u.size) { return; }
   let row = e / u.inner;
   let i = e % u.inner;
   let v = index[select(row, e, u.perElement == 1u)];
-  if (v < 0 || u32(v) >= u.n) { out[e] = ${p.dtype}(0); return; }
+  if (v < 0 || u32(v) >= u.n) { out[e] = ${p.dtype}(0); report_fault(${KERNEL_FAULTS.index}u, v, i32(u.n), 0); return; }
   out[e] = x[((row / u.k) * u.n + u32(v)) * u.inner + i];`,
   }),
   uniforms: (p) => [p.outer * p.k * p.inner, p.n, p.k, p.inner, +p.indexPerElement],
@@ -55,8 +55,36 @@ export const gatherKernel: Kernel<GatherParams> = {
     for (let e = 0; e < size; e++) {
       const row = Math.floor(e / p.inner)
       const v = index![p.indexPerElement ? e : row]!
-      if (v < 0 || v >= p.n) throw new ShapeError(`index ${v} is out of range [0, ${p.n})`)
+      if (v < 0 || v >= p.n) throw faultError(KERNEL_FAULTS.index, v, p.n, 0)
       out![e] = x![(Math.floor(row / p.k) * p.n + v) * p.inner + (e % p.inner)]!
+    }
+  },
+}
+
+/** Checks that every i32 id is in [0, n) (what torch.one_hot checks), reporting the first that is not as a fault. */
+export const checkIndicesKernel: Kernel<{ size: number; n: number }> = {
+  name: 'checkIndices',
+  key: () => '',
+  shader: () => ({
+    inputs: [{ name: 'ids', dtype: 'i32' }],
+    outputs: [],
+    uniforms: [
+      { name: 'size', type: 'u32' },
+      { name: 'n', type: 'u32' },
+    ],
+    workgroupSize: WG,
+    faults: true,
+    body: `  let e = wg * ${WG}u + lidx;
+  if (e >= u.size) { return; }
+  let v = ids[e];
+  if (v < 0 || u32(v) >= u.n) { report_fault(${KERNEL_FAULTS.index}u, v, i32(u.n), 0); }`,
+  }),
+  uniforms: (p) => [p.size, p.n],
+  workgroups: (p) => groupsFor(p.size, WG),
+  cpu(p, [ids]) {
+    for (let e = 0; e < p.size; e++) {
+      const v = ids![e]!
+      if (v < 0 || v >= p.n) throw faultError(KERNEL_FAULTS.index, v, p.n, 0)
     }
   },
 }

@@ -58,7 +58,7 @@ export function forColumnWgsl(p: MatmulParams, global: string, then: string): st
 
 export const ACTIVATION_WGSL: Record<Activation, (x: string) => string> = {
   none: (x) => x,
-  relu: (x) => `max(${x}, 0.0)`,
+  relu: (x) => `select(max(${x}, 0.0), ${x}, tessera_is_nan(${x}))`, // NaN stays NaN, as in PyTorch
   gelu: (x) => `0.5 * ${x} * (1.0 + tanh_safe(0.7978845608028654 * (${x} + 0.044715 * ${x} * ${x} * ${x})))`,
   quickGelu: (x) => `${x} / (1.0 + exp(-1.702 * ${x}))`,
 }

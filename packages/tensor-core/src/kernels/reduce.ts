@@ -1,5 +1,6 @@
 import type { DType } from '../dtype.js'
 import { groupsFor, type Kernel } from '../kernel.js'
+import { ShapeError } from '../errors.js'
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp'
 
@@ -36,18 +37,33 @@ const NEG_INF_WGSL = 'fn neg_inf() -> f32 { var bits = 0xff800000u; return bitca
 const isArg = (op: ReduceOp) => op === 'argmax' || op === 'argmin'
 export const reduceOutDtype = (op: ReduceOp, dtype: DType): DType => (isArg(op) ? 'i32' : dtype === 'f16' ? 'f16' : dtype)
 
-/** Identity element and combine step of each op, in WGSL (values in f32 or the int type). */
+/**
+ * Identity element and combine step of each op, in WGSL (values in f32 or the int type). As in
+ * PyTorch, a NaN wins: max/min/logsumexp of a row holding one are NaN, argmax/argmin its
+ * (first) index.
+ */
 function combine(op: ReduceOp, t: string): { init: string; step: (acc: string, v: string) => string } {
   switch (op) {
     case 'max':
     case 'argmax':
-      return { init: t === 'f32' ? 'neg_inf()' : t === 'i32' ? '-2147483647 - 1' : '0u', step: (a, v) => `max(${a}, ${v})` }
+      return { init: t === 'f32' ? 'neg_inf()' : t === 'i32' ? '-2147483647 - 1' : '0u', step: (a, v) => (t === 'f32' ? `nan_max(${a}, ${v})` : `max(${a}, ${v})`) }
     case 'min':
     case 'argmin':
-      return { init: t === 'f32' ? '-neg_inf()' : t === 'i32' ? '2147483647' : '4294967295u', step: (a, v) => `min(${a}, ${v})` }
+      return { init: t === 'f32' ? '-neg_inf()' : t === 'i32' ? '2147483647' : '4294967295u', step: (a, v) => (t === 'f32' ? `nan_min(${a}, ${v})` : `min(${a}, ${v})`) }
     default:
       return { init: `${t}(0)`, step: (a, v) => `${a} + ${v}` }
   }
+}
+
+/** WGSL: `v` replaces the best so far `acc` of an arg reduction (a NaN beats any number). */
+function beats(op: ReduceOp, t: string, v: string, acc: string): string {
+  const cmp = op === 'argmax' ? `${v} > ${acc}` : `${v} < ${acc}`
+  return t === 'f32' ? `(${cmp} || (tessera_is_nan(${v}) && !tessera_is_nan(${acc})))` : cmp
+}
+
+/** WGSL: two candidates of an arg reduction tie (equal, or both NaN): the lower index wins. */
+function ties(t: string, a: string, b: string): string {
+  return t === 'f32' ? `(${a} == ${b} || (tessera_is_nan(${a}) && tessera_is_nan(${b})))` : `${a} == ${b}`
 }
 
 /**
@@ -66,7 +82,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
     const t = p.dtype === 'f16' ? 'f32' : p.dtype
     const outDtype = reduceOutDtype(p.op, p.dtype)
     const { init, step } = combine(p.op, t)
-    if (p.pre !== 1 && (isArg(p.op) || p.op === 'logsumexp')) throw new Error(`reduce: ${p.op} over two runs of axes is not supported`)
+    if (p.pre !== 1 && (isArg(p.op) || p.op === 'logsumexp')) throw new ShapeError(`reduce: ${p.op} over two runs of axes is not supported`)
     const uniforms = [
       { name: 'pre', type: 'u32' as const },
       { name: 'outer', type: 'u32' as const },
@@ -80,7 +96,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
       const loop =
         p.op === 'logsumexp'
           ? `var m = -3.4028234663852886e38;
-  for (var k = 0u; k < u.n; k++) { m = max(m, f32(x[base + k * u.inner])); }
+  for (var k = 0u; k < u.n; k++) { m = nan_max(m, f32(x[base + k * u.inner])); }
   var acc = 0.0;
   for (var k = 0u; k < u.n; k++) { acc += exp(f32(x[base + k * u.inner]) - m); }
   out[o] = ${outDtype}(select(m + log(acc), neg_inf(), m == -3.4028234663852886e38));`
@@ -89,7 +105,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
   var best = 0u;
   for (var k = 0u; k < u.n; k++) {
     let v = ${t}(x[base + k * u.inner]);
-    if (${p.op === 'argmax' ? 'v > acc' : 'v < acc'} || k == 0u) { acc = v; best = k; }
+    if (${beats(p.op, t, 'v', 'acc')} || k == 0u) { acc = v; best = k; }
   }
   out[o] = ${finish('acc', 'best')};`
             : `var acc = ${init};
@@ -111,7 +127,7 @@ export const reduceKernel: Kernel<ReduceParams> = {
     // Row layout: tree reduction of (value, index) pairs in workgroup memory.
     const treeStep = isArg(p.op)
       ? `let ov = vals[lidx + s]; let oi = idxs[lidx + s];
-      if (${p.op === 'argmax' ? 'ov > vals[lidx]' : 'ov < vals[lidx]'} || (ov == vals[lidx] && oi < idxs[lidx])) { vals[lidx] = ov; idxs[lidx] = oi; }`
+      if (${beats(p.op, t, 'ov', 'vals[lidx]')} || (${ties(t, 'ov', 'vals[lidx]')} && oi < idxs[lidx])) { vals[lidx] = ov; idxs[lidx] = oi; }`
       : `vals[lidx] = ${step('vals[lidx]', 'vals[lidx + s]')};`
     const treeOf = (stepStatement: string) => `
   for (var s = ${ROW_WG / 2}u; s > 0u; s = s >> 1u) {
@@ -124,13 +140,13 @@ export const reduceKernel: Kernel<ReduceParams> = {
       ? `var acc = ${init}; var best = 0xffffffffu;
   for (var k = lidx; k < u.n; k += ${ROW_WG}u) {
     let v = ${t}(x[base + k]);
-    if (${p.op === 'argmax' ? 'v > acc' : 'v < acc'} || best == 0xffffffffu) { acc = v; best = k; }
+    if (${beats(p.op, t, 'v', 'acc')} || best == 0xffffffffu) { acc = v; best = k; }
   }
   vals[lidx] = acc; idxs[lidx] = best;`
       : p.op === 'logsumexp'
         ? `var mx = -3.4028234663852886e38;
-  for (var k = lidx; k < u.n; k += ${ROW_WG}u) { mx = max(mx, f32(x[base + k])); }
-  vals[lidx] = mx;${treeOf('vals[lidx] = max(vals[lidx], vals[lidx + s]);')}
+  for (var k = lidx; k < u.n; k += ${ROW_WG}u) { mx = nan_max(mx, f32(x[base + k])); }
+  vals[lidx] = mx;${treeOf('vals[lidx] = nan_max(vals[lidx], vals[lidx + s]);')}
   let m = vals[0];
   workgroupBarrier();
   var acc = 0.0;
@@ -171,9 +187,11 @@ export const reduceKernel: Kernel<ReduceParams> = {
         for (let a = 0; a < p.pre; a++) {
           for (let k = 0; k < p.n; k++) {
             const v = x![a * p.outer * p.n * p.inner + base + k * p.inner]!
+            // A NaN wins (PyTorch): max/min become NaN, argmax/argmin point at the first NaN.
+            const nanWins = Number.isNaN(v) && !Number.isNaN(acc)
             if (p.op === 'sum') acc += v
-            else if ((p.op === 'max' || p.op === 'argmax') && (v > acc || (a === 0 && k === 0))) [acc, best] = [v, k]
-            else if ((p.op === 'min' || p.op === 'argmin') && (v < acc || (a === 0 && k === 0))) [acc, best] = [v, k]
+            else if ((p.op === 'max' || p.op === 'argmax') && (v > acc || nanWins || (a === 0 && k === 0))) [acc, best] = [v, k]
+            else if ((p.op === 'min' || p.op === 'argmin') && (v < acc || nanWins || (a === 0 && k === 0))) [acc, best] = [v, k]
           }
         }
         out![o * p.inner + i] = isArg(p.op) ? best : acc

@@ -1,5 +1,5 @@
 import type { DType } from '../dtype.js'
-import { groupsFor, type Kernel } from '../kernel.js'
+import { faultError, groupsFor, KERNEL_FAULTS, type Kernel } from '../kernel.js'
 
 /**
  * The adjoint of a per-element gather along the middle axis of [outer, n, inner]:
@@ -8,7 +8,7 @@ import { groupsFor, type Kernel } from '../kernel.js'
  * One invocation per gx element walks j in order, so sums are deterministic and need no
  * float atomics (WGSL core has none). Cost is outer·n·inner·k comparisons: meant for small
  * gathered axes (picking target logits, top-k). Embeddings use `scatter-rows.ts`.
- * Out-of-range indices contribute nothing.
+ * Out-of-range indices are a fault (`KERNEL_FAULTS.index`), as in `gather`; they contribute nothing.
  */
 export interface ScatterAddParams {
   dtype: DType
@@ -36,6 +36,7 @@ export const scatterAddKernel: Kernel<ScatterAddParams> = {
       { name: 'inner', type: 'u32' },
     ],
     workgroupSize: WG,
+    faults: true,
     body: `  let e = wg * ${WG}u + lidx;
   if (e >= u.size) { return; }
   let i = e % u.inner;
@@ -44,7 +45,10 @@ export const scatterAddKernel: Kernel<ScatterAddParams> = {
   var acc = 0.0;
   for (var j = 0u; j < u.k; j++) {
     let ge = (rowBase + j) * u.inner + i;
-    if (index[ge] == v) { acc += f32(g[ge]); }
+    let idx = index[ge];
+    if (idx == v) { acc += f32(g[ge]); }
+    // The invocations of v = 0 see every index once: they report the out-of-range ones.
+    if (v == 0 && (idx < 0 || u32(idx) >= u.n)) { report_fault(${KERNEL_FAULTS.index}u, idx, i32(u.n), 0); }
   }
   gx[e] = ${p.dtype}(acc);`,
   }),
@@ -56,7 +60,7 @@ export const scatterAddKernel: Kernel<ScatterAddParams> = {
     const size = p.outer * p.k * p.inner
     for (let e = 0; e < size; e++) {
       const v = index![e]!
-      if (v < 0 || v >= p.n) continue
+      if (v < 0 || v >= p.n) throw faultError(KERNEL_FAULTS.index, v, p.n, 0)
       const at = (Math.floor(e / (p.k * p.inner)) * p.n + v) * p.inner + (e % p.inner)
       gx![at] = Math.fround(gx![at]! + g![e]!)
     }

@@ -7,7 +7,8 @@ export type MaskKind = 'none' | 'add' | 'bool'
 /**
  * Softmax (or log-softmax) of each row of an [rows, n] view, with an optional mask broadcast
  * over x: 'add' adds it to the logits, 'bool' keeps positions where it is nonzero. A row
- * with nothing left gives zeros (softmax) or the lowest float (log-softmax), not NaN.
+ * with nothing left gives zeros (softmax) or the lowest float (log-softmax), not NaN; a row
+ * holding a NaN gives NaN everywhere, as in PyTorch.
  */
 export interface SoftmaxParams {
   dtype: DType
@@ -51,8 +52,8 @@ export const softmaxKernel: Kernel<SoftmaxParams> = {
       for (let d = rank - 1; d >= 0; d--) mbase += `  { let c = rem % u.dim${d}; rem = rem / u.dim${d}; mbase += c * u.mst${d}; }\n`
     }
     const out = p.log
-      ? `select(${LOWEST}, v - m - log(total), total > 0.0 && ${keep('k')})`
-      : `select(0.0, exp(v - m) / total, total > 0.0 && ${keep('k')})`
+      ? `select(${LOWEST}, v - m - log(total), nonEmpty && ${keep('k')})`
+      : `select(0.0, exp(v - m) / total, nonEmpty && ${keep('k')})`
     return {
       inputs: [{ name: 'x', dtype: p.dtype }, ...(masked ? [{ name: 'mask', dtype: p.maskDtype }] : [])],
       outputs: [{ name: 'y', dtype: p.dtype }],
@@ -62,11 +63,14 @@ export const softmaxKernel: Kernel<SoftmaxParams> = {
       body: `  if (wg >= u.rows) { return; }
   let base = wg * u.n;
 ${mbase}  var mx = ${LOWEST};
-  for (var k = lidx; k < u.n; k += ${WG}u) { if (${keep('k')}) { mx = max(mx, ${logit('k')}); } }
+  for (var k = lidx; k < u.n; k += ${WG}u) { if (${keep('k')}) { mx = nan_max(mx, ${logit('k')}); } }
   let m = wg_max(mx, lidx);
   var s = 0.0;
   for (var k = lidx; k < u.n; k += ${WG}u) { if (${keep('k')}) { s += exp(${logit('k')} - m); } }
   let total = wg_sum(s, lidx);
+  // A row with nothing kept (or all -inf) sums to 0 and gives zeros; a NaN among its logits
+  // makes its maximum NaN and the row NaN, as in PyTorch.
+  let nonEmpty = total > 0.0 || tessera_is_nan(m);
   for (var k = lidx; k < u.n; k += ${WG}u) {
     let v = ${logit('k')};
     y[base + k] = ${p.dtype}(${out});
@@ -96,7 +100,7 @@ ${mbase}  var mx = ${LOWEST};
       let total = 0
       for (let k = 0; k < p.n; k++) if (keepAt[k]) total += Math.exp(vals[k]! - m)
       for (let k = 0; k < p.n; k++) {
-        const ok = keepAt[k] && total > 0
+        const ok = keepAt[k] && (total > 0 || Number.isNaN(m))
         y![r * p.n + k] = p.log ? (ok ? vals[k]! - m - Math.log(total) : -3.4028234663852886e38) : ok ? Math.exp(vals[k]! - m) / total : 0
       }
     }

@@ -9,6 +9,7 @@ import { assign } from '../ops/inplace.js'
 
 /** A state dict that does not fit a module: every problem is listed, nothing was loaded. */
 export class StateDictError extends TesseraError {
+  static override readonly code: string = 'state_dict'
   constructor(
     readonly missing: string[],
     readonly unexpected: string[],

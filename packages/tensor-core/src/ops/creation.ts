@@ -1,5 +1,5 @@
 import type { Device } from '../device.js'
-import type { DType } from '../dtype.js'
+import { checkDType, type DType } from '../dtype.js'
 import { fillKernel } from '../kernels/fill.js'
 import { checkShape, type Shape } from '../shape.js'
 import { StorageRef, Tensor } from '../tensor.js'
@@ -7,6 +7,7 @@ import { StorageRef, Tensor } from '../tensor.js'
 /** A tensor with fresh, uninitialised storage: the output of every op. */
 export function emptyTensor<D extends DType>(device: Device, shape: Shape, dtype: D): Tensor<D> {
   checkShape(shape)
+  checkDType(dtype)
   let size = 1
   for (const d of shape) size *= d
   return new Tensor(device, [...shape], dtype, new StorageRef(device.backend.alloc(dtype, size)))

@@ -38,7 +38,8 @@ export const FORMULAS = {
   reciprocal: formula('reciprocal', 1, ([a]) => `1.0 / ${a}`, ([a]) => 1 / a!),
   sin: formula('sin', 1, ([a]) => `sin(${a})`, ([a]) => Math.sin(a!)),
   cos: formula('cos', 1, ([a]) => `cos(${a})`, ([a]) => Math.cos(a!)),
-  relu: formula('relu', 1, ([a], c) => `max(${a}, ${c}(0))`, ([a]) => Math.max(a!, 0)),
+  // NaN in, NaN out, as PyTorch (and Math.max) does: WGSL's max/min/clamp may drop a NaN.
+  relu: formula('relu', 1, ([a], c) => (isInt(c) ? `max(${a}, ${c}(0))` : `select(max(${a}, 0.0), ${a}, tessera_is_nan(${a}))`), ([a]) => Math.max(a!, 0)),
   sigmoid: formula('sigmoid', 1, ([a]) => `1.0 / (1.0 + exp(-${a}))`, ([a]) => sigmoidOf(a!)),
   tanh: formula('tanh', 1, ([a]) => `safe_tanh(${a})`, ([a]) => Math.tanh(a!)),
   gelu: formula(
@@ -55,8 +56,8 @@ export const FORMULAS = {
   // Integer division follows WGSL: x / 0 = x, and INT_MIN / -1 wraps to INT_MIN.
   div: formula('div', 2, ([a, b]) => `${a} / ${b}`, ([a, b], c) => (isInt(c) ? (b === 0 ? a! : wrap(Math.trunc(a! / b!), c)) : a! / b!)),
   pow: formula('pow', 2, ([a, b]) => `pow_signed(${a}, ${b})`, ([a, b]) => a! ** b!),
-  maximum: formula('maximum', 2, ([a, b]) => `max(${a}, ${b})`, ([a, b]) => Math.max(a!, b!)),
-  minimum: formula('minimum', 2, ([a, b]) => `min(${a}, ${b})`, ([a, b]) => Math.min(a!, b!)),
+  maximum: formula('maximum', 2, ([a, b], c) => (isInt(c) ? `max(${a}, ${b})` : `nan_max(${a}, ${b})`), ([a, b]) => Math.max(a!, b!)),
+  minimum: formula('minimum', 2, ([a, b], c) => (isInt(c) ? `min(${a}, ${b})` : `nan_min(${a}, ${b})`), ([a, b]) => Math.min(a!, b!)),
   eq: formula('eq', 2, ([a, b]) => `select(0u, 1u, ${a} == ${b})`, ([a, b]) => +(a === b)),
   ne: formula('ne', 2, ([a, b]) => `select(0u, 1u, ${a} != ${b})`, ([a, b]) => +(a !== b)),
   lt: formula('lt', 2, ([a, b]) => `select(0u, 1u, ${a} < ${b})`, ([a, b]) => +(a! < b!)),
@@ -64,7 +65,7 @@ export const FORMULAS = {
   gt: formula('gt', 2, ([a, b]) => `select(0u, 1u, ${a} > ${b})`, ([a, b]) => +(a! > b!)),
   ge: formula('ge', 2, ([a, b]) => `select(0u, 1u, ${a} >= ${b})`, ([a, b]) => +(a! >= b!)),
   where: formula('where', 3, ([c, a, b], t) => `select(${b}, ${a}, ${c} != ${t}(0))`, ([c, a, b]) => (c !== 0 ? a! : b!)),
-  clamp: formula('clamp', 3, ([x, lo, hi]) => `clamp(${x}, ${lo}, ${hi})`, ([x, lo, hi]) => Math.min(Math.max(x!, lo!), hi!)),
+  clamp: formula('clamp', 3, ([x, lo, hi], c) => (isInt(c) ? `clamp(${x}, ${lo}, ${hi})` : `select(clamp(${x}, ${lo}, ${hi}), ${x}, tessera_is_nan(${x}))`), ([x, lo, hi]) => Math.min(Math.max(x!, lo!), hi!)),
   // Backward formulas: (x or y, upstream gradient) → input gradient.
   reluBackward: formula('reluBackward', 2, ([x, g]) => `select(0.0, ${g}, ${x} > 0.0)`, ([x, g]) => (x! > 0 ? g! : 0)),
   sigmoidBackward: formula('sigmoidBackward', 2, ([y, g]) => `${g} * ${y} * (1.0 - ${y})`, ([y, g]) => g! * y! * (1 - y!)),

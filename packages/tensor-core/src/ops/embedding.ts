@@ -1,6 +1,6 @@
 import { record } from '../autograd.js'
-import { DTypeError, ShapeError } from '../errors.js'
-import { gatherKernel, type GatherParams } from '../kernels/gather.js'
+import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js'
+import { checkIndicesKernel, gatherKernel, type GatherParams } from '../kernels/gather.js'
 import { scatterAddKernel, type ScatterAddParams } from '../kernels/scatter.js'
 import { rowChainSumKernel, rowLinksKernel } from '../kernels/scatter-rows.js'
 import { fmt, normalizeAxis, sizeOf, type Shape } from '../shape.js'
@@ -43,8 +43,8 @@ function embeddingGrad(g: Tensor, ids: Tensor, vocab: number, dim: number): Tens
 /**
  * Rows of `weight` [V, D] picked by i32 `ids` of any shape → [...ids.shape, D]. The gradient
  * of `weight` sums the upstream rows of every position holding the same id (deterministic).
- * Out-of-range ids throw on the CPU backend; on WebGPU, which cannot report them, they
- * give zero rows and no gradient.
+ * An out-of-range id is a ShapeError naming it: at once on the CPU backend; on WebGPU, whose
+ * kernels cannot throw, the rows are zeros and the next read throws it.
  */
 export function embedding(ids: Tensor, weight: Tensor): Tensor {
   checkIndex('embedding', ids)
@@ -72,10 +72,14 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   return out
 }
 
-/** f32 one-hot rows [...ids.shape, numClasses]; ids outside [0, numClasses) give zero rows. */
+/**
+ * f32 one-hot rows [...ids.shape, numClasses]. An id outside [0, numClasses) is a ShapeError,
+ * as in torch.one_hot: at once on the CPU backend, at the next read on WebGPU (its row is zeros).
+ */
 export function oneHot(ids: Tensor, numClasses: number): Tensor {
   checkIndex('oneHot', ids)
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`oneHot needs a positive integer class count, got ${numClasses}`)
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw new InvalidArgumentError(`oneHot needs a positive integer class count, got ${numClasses}`)
+  if (ids.size > 0) ids.device.backend.run(checkIndicesKernel, { size: ids.size, n: numClasses }, [ids.storage], [])
   const classes = arange(ids.device, numClasses)
   const column = reshape(ids, [...ids.shape, 1])
   const out = elementwise(FORMULAS.eq, [column, classes], { outDtype: 'f32', compute: 'i32' })

@@ -1,5 +1,5 @@
 import { record } from '../autograd.js'
-import { DTypeError, ShapeError } from '../errors.js'
+import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js'
 import { crossEntropyBackwardKernel, crossEntropyKernel, type CrossEntropyParams } from '../kernels/cross-entropy.js'
 import { fmt, shapesEqual, sizeOf } from '../shape.js'
 import type { Tensor } from '../tensor.js'
@@ -25,8 +25,8 @@ export interface CrossEntropyOptions {
 /**
  * torch.nn.functional.cross_entropy with class logits in the LAST dim: logits [..., C],
  * i32 targets [...]. One fused kernel computes each row's logsumexp and loss; the backward
- * is softmax − smoothed one-hot, scaled by each row's upstream gradient. Out-of-range
- * targets throw on the CPU backend and give NaN rows on WebGPU.
+ * is softmax − smoothed one-hot, scaled by each row's upstream gradient. An out-of-range
+ * target is a ShapeError: at once on the CPU backend, at the next read on WebGPU.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const { ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = opts
@@ -35,8 +35,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   if (logits.rank < 1 || !shapesEqual(logits.shape.slice(0, -1), targets.shape)) {
     throw new ShapeError(`crossEntropy: targets ${fmt(targets.shape)} must be the logits' shape ${fmt(logits.shape)} without its last (class) dim`)
   }
-  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`)
-  if (!Number.isInteger(ignoreIndex)) throw new RangeError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`)
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new InvalidArgumentError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`)
+  if (!Number.isInteger(ignoreIndex)) throw new InvalidArgumentError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`)
   const n = logits.shape[logits.rank - 1]!
   const p: CrossEntropyParams = { dtype: logits.dtype, rows: sizeOf(targets.shape), n, ignoreIndex, smoothing: labelSmoothing }
   const device = logits.device
@@ -73,7 +73,7 @@ export interface GumbelSoftmaxOptions extends RandomStreamOptions {
  */
 export function gumbelSoftmax(logits: Tensor, opts: GumbelSoftmaxOptions = {}): Tensor {
   const { tau = 1, hard = false, axis = -1 } = opts
-  if (!(tau > 0)) throw new RangeError(`gumbelSoftmax: tau must be > 0, got ${tau}`)
+  if (!(tau > 0)) throw new InvalidArgumentError(`gumbelSoftmax: tau must be > 0, got ${tau}`)
   const last = logits.rank - 1
   const moved = axis === -1 || axis === last ? logits : transpose(logits, axis, -1)
   const noise = randomGumbel(logits.device, moved.shape, opts)

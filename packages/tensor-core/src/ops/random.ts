@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors.js'
 import type { Device } from '../device.js'
 import { randomKernel, type RandomDist } from '../kernels/random.js'
 import type { Shape } from '../shape.js'
@@ -17,11 +18,11 @@ export interface RandomStreamOptions {
 /** Counters for `count` values: from the explicit {seed, offset}, else reserved on the device stream. */
 function counters(device: Device, count: number, opts: RandomStreamOptions): { seed: number; offset: number } {
   if (opts.seed === undefined) {
-    if (opts.offset !== undefined) throw new RangeError('random: an explicit offset needs an explicit seed')
+    if (opts.offset !== undefined) throw new InvalidArgumentError('random: an explicit offset needs an explicit seed')
     return { seed: device.random.seed, offset: device.random.take(count) }
   }
   const offset = opts.offset ?? 0
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`random: offset must be a non-negative integer, got ${offset}`)
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`random: offset must be a non-negative integer, got ${offset}`)
   return { seed: opts.seed >>> 0, offset }
 }
 
@@ -54,7 +55,7 @@ export function randomGumbel(device: Device, shape: Shape, opts: RandomStreamOpt
  * (or p = 0) it returns `x` itself.
  */
 export function dropout(x: Tensor, p: number, opts: RandomStreamOptions & { training?: boolean } = {}): Tensor {
-  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout probability must be in [0, 1), got ${p}`)
+  if (!(p >= 0 && p < 1)) throw new InvalidArgumentError(`dropout probability must be in [0, 1), got ${p}`)
   if (opts.training === false || p === 0) return x
   const scale = draw(x.device, x.shape, 'dropoutScale', p, 1 / (1 - p), opts)
   return mul(x, scale)

@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor.js'
 import { emptyTensor } from './creation.js'
 import { broadcastTo, cast, copy, div, eq, exp, mul, sub } from './elementwise.js'
 import { reshape } from './layout.js'
+import { ShapeError } from '../errors.js'
 
 export type Axes = number | readonly number[] | undefined
 
@@ -40,7 +41,7 @@ function reduceRaw(x: Tensor, op: ReduceOp, axes: number[]): Tensor {
     else runs.push([a])
   }
   if (runs.length > 1 && op !== 'sum' && op !== 'max' && op !== 'min') {
-    throw new Error(`${op} over non-adjacent axes is not supported; reduce them one at a time`)
+    throw new ShapeError(`${op} over non-adjacent axes is not supported; reduce them one at a time`)
   }
   if (runs.length === 2 && runs[0]![0] === 0) {
     const [lead, run] = runs as [number[], number[]]

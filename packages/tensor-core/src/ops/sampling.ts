@@ -1,5 +1,5 @@
 import { noGrad, record } from '../autograd.js'
-import { DTypeError, ShapeError } from '../errors.js'
+import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js'
 import type { DType } from '../dtype.js'
 import { LOWEST_F32, topPKernel } from '../kernels/sample-top-p.js'
 import { topKKernel } from '../kernels/topk.js'
@@ -29,7 +29,7 @@ function rowsOf(name: string, x: Tensor): { rows: number; n: number } {
  */
 export function topK(x: Tensor, k: number): { values: Tensor; indices: Tensor } {
   const { rows, n } = rowsOf('topK', x)
-  if (!Number.isInteger(k) || k < 1 || k > n) throw new RangeError(`topK: k must be an integer in [1, ${n}] for ${fmt(x.shape)}, got ${k}`)
+  if (!Number.isInteger(k) || k < 1 || k > n) throw new InvalidArgumentError(`topK: k must be an integer in [1, ${n}] for ${fmt(x.shape)}, got ${k}`)
   const shape = [...x.shape.slice(0, -1), k]
   const values = emptyTensor(x.device, shape, x.dtype)
   const indices = emptyTensor(x.device, shape, 'i32')
@@ -53,7 +53,7 @@ export function filterTopK(logits: Tensor, k: number): Tensor {
  */
 export function filterTopP(logits: Tensor, p: number): Tensor {
   const { rows, n } = rowsOf('filterTopP', logits)
-  if (!(p > 0 && p <= 1)) throw new RangeError(`filterTopP: p must be in (0, 1], got ${p}`)
+  if (!(p > 0 && p <= 1)) throw new InvalidArgumentError(`filterTopP: p must be in (0, 1], got ${p}`)
   const y = emptyTensor(logits.device, logits.shape, logits.dtype)
   if (y.size > 0) logits.device.backend.run(topPKernel, { dtype: logits.dtype, rows, n, p }, [logits.storage], [y.storage])
   return y
@@ -67,7 +67,7 @@ export function filterTopP(logits: Tensor, p: number): Tensor {
 export function categoricalSample(logits: Tensor, opts: RandomStreamOptions & { temperature?: number } = {}): Tensor {
   rowsOf('categoricalSample', logits)
   const temperature = opts.temperature ?? 1
-  if (!(temperature >= 0)) throw new RangeError(`categoricalSample: temperature must be >= 0, got ${temperature}`)
+  if (!(temperature >= 0)) throw new InvalidArgumentError(`categoricalSample: temperature must be >= 0, got ${temperature}`)
   if (temperature === 0) return noGrad(() => argmax(logits, -1))
   return tidy(() => noGrad(() => {
     const noise = randomGumbel(logits.device, logits.shape, opts)

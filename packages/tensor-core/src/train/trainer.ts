@@ -5,10 +5,18 @@ import { TesseraError } from '../errors.js'
 import type { Module } from '../nn/module.js'
 import type { Optimizer } from '../optim/optimizer.js'
 import type { Tensor } from '../tensor.js'
-import { loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.js'
+import type { LoadCheckpointOptions, SavedCheckpoint } from '../io/node-checkpoint.js'
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, type CheckpointSource } from './checkpoint.js'
+
+/** What `Trainer.resume` restored: the step, the file, and whether it had to fall back to prev. */
+export interface ResumedCheckpoint extends CheckpointSource {
+  step: number
+}
 
 /** Training that cannot go on (a non-finite loss); the message says what to change. */
-export class TrainingError extends TesseraError {}
+export class TrainingError extends TesseraError {
+  static override readonly code: string = 'training'
+}
 
 /** What the trainer needs of a step's metrics: the loss, checked for finiteness. */
 export interface StepResult {
@@ -73,6 +81,11 @@ export interface TrainerRunOptions<Metrics extends StepResult, Eval> {
   /** Checkpoints go here every `checkpointEvery` steps, at the end and when `signal` stops the run. */
   checkpointDir?: string
   checkpointEvery?: number
+  /**
+   * Hears each checkpoint the run writes; `previous: 'quarantined'` means the checkpoint it
+   * replaced was damaged and went to checkpoint.corrupt.safetensors instead of becoming prev.
+   */
+  onCheckpoint?: (saved: SavedCheckpoint & { step: number }) => void
   /**
    * Stops the run at the next step boundary once aborted (Ctrl-C, a job's time limit): the step
    * in flight finishes, a checkpoint is written to `checkpointDir`, and `run` returns without
@@ -165,6 +178,10 @@ export class Trainer<Metrics extends StepResult, State extends object = Record<s
       last = await opts.evaluate({ step: this.step, final })
       opts.onEval?.(last)
     }
+    const save = async (dir: string) => {
+      const saved = await this.saveCheckpoint(dir)
+      opts.onCheckpoint?.({ ...saved, step: this.step })
+    }
     let tuned = !opts.autotune
     let inFlight: InFlight<Metrics> | null = null
     for (;;) {
@@ -192,37 +209,42 @@ export class Trainer<Metrics extends StepResult, State extends object = Record<s
       if (inFlight) continue
       // Nothing in flight: the state is that after step `this.step`.
       if (stopping) {
-        if (opts.checkpointDir) await this.saveCheckpoint(opts.checkpointDir)
+        if (opts.checkpointDir) await save(opts.checkpointDir)
         return last
       }
       if (this.step >= until) break
       if (evalDue(this.step)) await evaluate(false)
-      if (checkpointDue(this.step)) await this.saveCheckpoint(opts.checkpointDir!)
+      if (checkpointDue(this.step)) await save(opts.checkpointDir!)
     }
     await evaluate(true)
-    if (opts.checkpointDir) await this.saveCheckpoint(opts.checkpointDir)
+    if (opts.checkpointDir) await save(opts.checkpointDir)
     return last
   }
 
-  /** Writes model, optimizer, step, device RNG, the task's state and recipe to `dir` (atomically). Not while `run` has a step in flight. */
-  async saveCheckpoint(dir: string): Promise<void> {
+  /**
+   * Writes model, optimizer, step, device RNG, the task's state and recipe to `dir` (atomically). Not while `run` has a step in flight.
+   * A damaged current checkpoint is moved aside rather than kept as prev (`previous: 'quarantined'`).
+   */
+  async saveCheckpoint(dir: string): Promise<SavedCheckpoint> {
     const { model, optimizer, device, recipe } = this.task
     const extra = { ...this.task.state?.(), ...(recipe && { recipe }) } as SavedExtra<State>
-    await saveTrainingCheckpoint(dir, { model, optimizer, device, step: this.step, extra })
+    return saveTrainingCheckpoint(dir, { model, optimizer, device, step: this.step, extra })
   }
 
   /**
-   * Restores a checkpoint written by `saveCheckpoint`; false when `dir` holds none. Resuming
+   * Restores a checkpoint written by `saveCheckpoint`; false when `dir` holds none, else what
+   * it loaded: `fallback` is set when current was missing or damaged and prev was loaded (the
+   * run goes back to prev's step; `options.onFallback` hears it first). Resuming
    * with another recipe is allowed (a longer run, say) and takes effect from the checkpoint's
    * step: the schedules are the task's, laid out by its recipe, and the optimizer's base LR is
    * set back to the one the task built it with (the checkpoint restored the saved one).
    * `recipeChanges` then lists what differs, e.g. "steps 1800 → 3200"; checkpoints without a
    * recipe still report a changed LR.
    */
-  async resume(dir: string): Promise<boolean> {
+  async resume(dir: string, options: LoadCheckpointOptions = {}): Promise<ResumedCheckpoint | false> {
     const { model, optimizer, device, recipe } = this.task
     const lr = optimizer.lr
-    const saved = await loadTrainingCheckpoint<SavedExtra<State>>(dir, { model, optimizer, device })
+    const saved = await loadTrainingCheckpoint<SavedExtra<State>>(dir, { model, optimizer, device }, options)
     if (!saved) return false
     this.step = saved.step
     const { recipe: savedRecipe, ...state } = saved.extra
@@ -238,7 +260,7 @@ export class Trainer<Metrics extends StepResult, State extends object = Record<s
         : savedLr !== lr
           ? [`lr ${savedLr} → ${lr}`]
           : []
-    return true
+    return { step: saved.step, ...saved.checkpoint }
   }
 }
 

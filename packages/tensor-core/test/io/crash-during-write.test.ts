@@ -5,7 +5,7 @@
  * chunk source so the kill lands mid-file.
  */
 import { spawn } from 'node:child_process'
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
@@ -16,16 +16,20 @@ import { useTempDirs } from './helpers.js'
 const makeDir = useTempDirs()
 const ioSourceDir = join(dirname(fileURLToPath(import.meta.url)), '../../src/io')
 
+/** Transpiles src/io/*.ts into `outDir` and the modules outside io/ that they import (the error base) beside it, in its parent. */
 async function transpileIoModules(outDir: string): Promise<void> {
-  await writeFile(join(outDir, 'package.json'), '{"type":"module"}')
-  for (const name of await readdir(ioSourceDir)) {
-    if (!name.endsWith('.ts')) continue
-    const source = await readFile(join(ioSourceDir, name), 'utf8')
-    const { outputText } = ts.transpileModule(source, {
+  const transpile = async (from: string, to: string) => {
+    const { outputText } = ts.transpileModule(await readFile(from, 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     })
-    await writeFile(join(outDir, name.replace(/\.ts$/, '.js')), outputText)
+    await writeFile(to, outputText)
   }
+  await writeFile(join(outDir, 'package.json'), '{"type":"module"}')
+  for (const name of await readdir(ioSourceDir)) {
+    if (name.endsWith('.ts')) await transpile(join(ioSourceDir, name), join(outDir, name.replace(/\.ts$/, '.js')))
+  }
+  await writeFile(join(outDir, '..', 'package.json'), '{"type":"module"}')
+  await transpile(join(ioSourceDir, '..', 'errors.ts'), join(outDir, '..', 'errors.js'))
 }
 
 // 8 MiB of tensors written in 64 KiB slices with a pause between them: about 1.3 s of writing.
@@ -50,7 +54,8 @@ process.stdout.write('done\\n')
 describe('crash during a checkpoint write', () => {
   it('SIGKILL mid-write leaves the previous checkpoint loadable; the orphaned temp is ignored and cleanable', async () => {
     const dir = await makeDir()
-    const codeDir = await makeDir()
+    const codeDir = join(await makeDir(), 'io')
+    await mkdir(codeDir)
     await transpileIoModules(codeDir)
     await writeFile(join(codeDir, 'child.mjs'), CHILD_SCRIPT)
 
@@ -135,7 +140,8 @@ describe('crash during saveCheckpoint', () => {
   const previous = { 'model.w': { dtype: 'f32', shape: [3], data: new Float32Array([1, 2, 3]) } } satisfies Record<string, HostTensor>
 
   async function killChild(dir: string, stage: 'mid-write' | 'between-renames'): Promise<void> {
-    const codeDir = await makeDir()
+    const codeDir = join(await makeDir(), 'io')
+    await mkdir(codeDir)
     await transpileIoModules(codeDir)
     await writeFile(join(codeDir, 'child.mjs'), CHECKPOINT_CHILD)
     const child = spawn(process.execPath, [join(codeDir, 'child.mjs'), dir, stage], { stdio: ['ignore', 'pipe', 'inherit'] })
