@@ -21,11 +21,11 @@ export function matmulShapeClass(p: MatmulParams): string {
 /** Winners per adapter description, then per shape class. */
 const tuned = new Map<string, Map<string, MatmulVariantName>>()
 
-// Winners are only winners among the candidates that ran: a new variant must be tuned again.
-const CANDIDATES = Object.keys(MATMUL_VARIANTS).join(',')
-
+// Winners are only winners among the candidates that ran, so the key names them: a new variant
+// is tuned again. (Read at call time: matmul-select imports this module, so at load time its
+// variants may not exist yet.)
 function adapterKey(backend: Backend): string {
-  return `${backend.adapter.vendor}|${backend.adapter.architecture}|${backend.adapter.description}|${CANDIDATES}`
+  return `${backend.adapter.vendor}|${backend.adapter.architecture}|${backend.adapter.description}|${Object.keys(MATMUL_VARIANTS).join(',')}`
 }
 
 /** Per adapter: one problem of each untuned shape class a matmul has run, for `autotuneSeenMatmuls`. */
