@@ -29,6 +29,9 @@ const TIMED: { name: string; p: MatmulParams }[] = [
   { name: 'matmul 1024×1024×1024', p: { ...base, batch: 1, m: 1024, n: 1024, k: 1024 } },
   { name: 'matmul 256×512×2048', p: { ...base, batch: 1, m: 256, n: 2048, k: 512 } },
   { name: 'conv2d 3×3 N8 64→64 32×32 p1', p: { ...base, batch: 8, m: 64, n: 1024, k: 576, im2col: benchConv } },
+  // A width-128 prior's training step at batch 32 × 80 tokens: narrow n, where workgroup width matters.
+  { name: 'prior fwd x·Wᵀ 2560×128×512', p: { ...base, batch: 1, m: 2560, n: 128, k: 512, transB: true } },
+  { name: 'prior dW dYᵀ·X 512×128×2560', p: { ...base, batch: 1, m: 512, n: 128, k: 2560, transA: true } },
 ]
 
 function sizes(p: MatmulParams): [number, number, number] {
