@@ -1,0 +1,135 @@
+// Every ```ts / ```js block of every README runs as written, against the built workspace
+// packages (`pnpm build` first; turbo's test task does). A block that is deliberately not a
+// program (a listing, a sketch) says so with the info string ```ts fragment: that marker is
+// the only way a block is skipped, and the report lists it.
+//
+// Each block is transformed by esbuild (TypeScript → ESM, types dropped) into
+// packages/docs-check/.run/, where `@tessera/…` resolve to this workspace's packages (this
+// package depends on all of them), and runs in its own node process with the repository root
+// as the working directory (so `models/emoji` and the like are the repository's files).
+//
+// Backend: examples ask for `backend: 'auto'`. So that they run on the CPU backend here, the
+// child sees no Vulkan driver (VK_ICD_FILENAMES names a missing file) and 'auto' falls back to
+// the CPU. TESSERA_README_BACKEND=webgpu runs them on the machine's WebGPU adapter instead
+// (Dawn on lavapipe: XDG_RUNTIME_DIR=/tmp/tessera-xdg).
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { transformSync } from 'esbuild'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const pkgDir = path.resolve(here, '..')
+const root = path.resolve(pkgDir, '../..')
+const runDir = path.join(pkgDir, '.run')
+const BLOCK_TIMEOUT_MS = Number(process.env.TESSERA_README_TIMEOUT_MS ?? 90_000)
+const RUNNABLE = new Set(['ts', 'typescript', 'js', 'javascript', 'mjs', 'mts'])
+
+export interface Block {
+  readme: string // relative to the repository root
+  line: number // of the opening fence, 1-based
+  lang: string
+  fragment: boolean
+  code: string
+}
+
+/** The fenced code blocks of a markdown text whose language is ts/js (fragments included, flagged). */
+export function extractBlocks(markdown: string, readme: string): Block[] {
+  const blocks: Block[] = []
+  const lines = markdown.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/.exec(lines[i]!)
+    if (!open) continue
+    const [, indent, fence, lang, rest] = open
+    const body: string[] = []
+    let j = i + 1
+    for (; j < lines.length; j++) {
+      const l = lines[j]!
+      if (l.trim().startsWith(fence!) && l.trim().replace(/[`~]/g, '') === '') break
+      body.push(l.startsWith(indent!) ? l.slice(indent!.length) : l)
+    }
+    const language = lang!.toLowerCase()
+    if (RUNNABLE.has(language)) {
+      blocks.push({ readme, line: i + 1, lang: language, fragment: /\bfragment\b/.test(rest!), code: body.join('\n') + '\n' })
+    }
+    i = j
+  }
+  return blocks
+}
+
+function readmes(): string[] {
+  const found: string[] = []
+  if (existsSync(path.join(root, 'README.md'))) found.push('README.md')
+  for (const group of ['packages', 'apps']) {
+    for (const name of readdirSync(path.join(root, group)).sort()) {
+      const rel = path.join(group, name, 'README.md')
+      if (existsSync(path.join(root, rel))) found.push(rel)
+    }
+  }
+  if (existsSync(path.join(root, 'models', 'README.md'))) found.push('models/README.md')
+  return found
+}
+
+const all = readmes().flatMap((readme) => extractBlocks(readFileSync(path.join(root, readme), 'utf8'), readme))
+const report = new Map<string, { ran: number[]; fragments: number[] }>()
+for (const b of all) {
+  const r = report.get(b.readme) ?? { ran: [], fragments: [] }
+  ;(b.fragment ? r.fragments : r.ran).push(b.line)
+  report.set(b.readme, r)
+}
+
+rmSync(runDir, { recursive: true, force: true })
+mkdirSync(runDir, { recursive: true })
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  if (process.env.TESSERA_README_BACKEND !== 'webgpu') env.VK_ICD_FILENAMES = path.join(runDir, 'no-vulkan-driver.json')
+  return env
+}
+
+function firstCodeLine(code: string): string {
+  return code.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith('//'))?.trim() ?? ''
+}
+
+afterAll(() => {
+  const lines = [...report].map(
+    ([readme, r]) =>
+      `  ${readme}: ran ${r.ran.length} (line${r.ran.length === 1 ? '' : 's'} ${r.ran.join(', ') || '-'}), ` +
+      `fragments ${r.fragments.length}${r.fragments.length ? ` (line ${r.fragments.join(', ')})` : ''}`,
+  )
+  console.log(`README examples (${process.env.TESSERA_README_BACKEND === 'webgpu' ? 'WebGPU' : 'CPU'} backend):\n${lines.join('\n')}`)
+})
+
+describe('README examples run as written', () => {
+  it('finds the examples of every package README', () => {
+    for (const name of readdirSync(path.join(root, 'packages'))) {
+      const rel = path.join('packages', name, 'README.md')
+      if (existsSync(path.join(root, rel)) && name !== 'docs-check') expect(report.get(rel)?.ran.length ?? 0, rel).toBeGreaterThan(0)
+    }
+  })
+
+  for (const block of all) {
+    const name = `${block.readme}:${block.line} ${firstCodeLine(block.code).slice(0, 70)}`
+    if (block.fragment) {
+      it.skip(`${name} (marked \`${block.lang} fragment\`)`, () => {})
+      continue
+    }
+    it(name, () => {
+      const { code } = transformSync(block.code, { loader: block.lang.startsWith('t') || block.lang === 'mts' ? 'ts' : 'js', format: 'esm', target: 'node20', sourcefile: `${block.readme}:${block.line}` })
+      const file = path.join(runDir, `${block.readme.replace(/[\\/]/g, '_').replace(/\.md$/, '')}-${block.line}.mjs`)
+      writeFileSync(file, code)
+      const started = performance.now()
+      const res = spawnSync(process.execPath, [file], { cwd: root, env: childEnv(), encoding: 'utf8', timeout: BLOCK_TIMEOUT_MS, maxBuffer: 64 << 20 })
+      const seconds = ((performance.now() - started) / 1000).toFixed(1)
+      const stderr = (res.stderr ?? '')
+        .split('\n')
+        .filter((l) => !/^Warning: |VulkanError\.cpp|^\s*$/.test(l)) // Dawn's notes about the hidden driver
+        .join('\n')
+      const why = res.error ? `${res.error.message}${res.signal ? ` (${res.signal}, after ${seconds} s; limit ${BLOCK_TIMEOUT_MS / 1000} s)` : ''}` : `exit code ${res.status}`
+      if (res.status !== 0 || res.error) {
+        throw new Error(`${block.readme} block at line ${block.line} failed (${why}):\n  ${firstCodeLine(block.code)}\n--- stderr ---\n${stderr.slice(-4000)}\n--- stdout ---\n${(res.stdout ?? '').slice(-2000)}`)
+      }
+    })
+  }
+})
