@@ -26,7 +26,7 @@ const runDir = path.join(pkgDir, '.run')
 const BLOCK_TIMEOUT_MS = Number(process.env.TESSERA_README_TIMEOUT_MS ?? 90_000)
 const RUNNABLE = new Set(['ts', 'typescript', 'js', 'javascript', 'mjs', 'mts'])
 
-export interface Block {
+interface Block {
   readme: string // relative to the repository root
   line: number // of the opening fence, 1-based
   lang: string
@@ -35,7 +35,7 @@ export interface Block {
 }
 
 /** The fenced code blocks of a markdown text whose language is ts/js (fragments included, flagged). */
-export function extractBlocks(markdown: string, readme: string): Block[] {
+function extractBlocks(markdown: string, readme: string): Block[] {
   const blocks: Block[] = []
   const lines = markdown.split('\n')
   for (let i = 0; i < lines.length; i++) {
@@ -102,6 +102,17 @@ afterAll(() => {
 })
 
 describe('README examples run as written', () => {
+  it('extracts ts/js blocks, flags only those marked fragment, and leaves other languages', () => {
+    const md = ['# x', '```ts', 'a()', '```', '```sh', 'pnpm x', '```', '```ts fragment', 'b(', '```', '- item', '  ```js', '  c()', '  ```', '````ts', '```', '````'].join('\n')
+    const blocks = extractBlocks(md, 'X.md')
+    expect(blocks.map((b) => [b.line, b.lang, b.fragment, b.code])).toEqual([
+      [2, 'ts', false, 'a()\n'],
+      [8, 'ts', true, 'b(\n'],
+      [12, 'js', false, 'c()\n'],
+      [15, 'ts', false, '```\n'],
+    ])
+  })
+
   it('finds the examples of every package README', () => {
     for (const name of readdirSync(path.join(root, 'packages'))) {
       const rel = path.join('packages', name, 'README.md')
