@@ -35,7 +35,7 @@ interface Block {
 }
 
 /** The fenced code blocks of a markdown text whose language is ts/js (fragments included, flagged). */
-function extractBlocks(markdown: string, readme: string): Block[] {
+function extractBlocks(markdown: string, readme: string, languages: ReadonlySet<string> = RUNNABLE): Block[] {
   const blocks: Block[] = []
   const lines = markdown.split('\n')
   for (let i = 0; i < lines.length; i++) {
@@ -50,7 +50,7 @@ function extractBlocks(markdown: string, readme: string): Block[] {
       body.push(l.startsWith(indent!) ? l.slice(indent!.length) : l)
     }
     const language = lang!.toLowerCase()
-    if (RUNNABLE.has(language)) {
+    if (languages.has(language)) {
       blocks.push({ readme, line: i + 1, lang: language, fragment: /\bfragment\b/.test(rest!), code: body.join('\n') + '\n' })
     }
     i = j
@@ -143,4 +143,32 @@ describe('README examples run as written', () => {
       }
     })
   }
+
+  // Shell blocks are not run (they train for minutes), but each `pnpm tessera <command>` names a
+  // real command: its --help prints that command's usage.
+  it('names real CLI commands in shell blocks', () => {
+    const cli = path.join(root, 'apps/cli/dist/index.js')
+    const commands = new Map<string, string>() // command words → where first seen
+    for (const readme of readmes()) {
+      for (const b of extractBlocks(readFileSync(path.join(root, readme), 'utf8'), readme, new Set(['sh', 'bash', 'shell']))) {
+        for (const m of b.code.matchAll(/pnpm tessera((?: [a-z][a-z-]*(?=\s|$))*)/gm)) {
+          const words = m[1]!.trim()
+          if (!commands.has(words)) commands.set(words, `${readme}:${b.line}`)
+        }
+      }
+    }
+    expect(commands.size).toBeGreaterThan(3)
+    const bad: string[] = []
+    for (const [words, where] of commands) {
+      const res = spawnSync(process.execPath, [cli, ...words.split(' ').filter(Boolean), '--help'], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+      // "Usage: tessera train dvae [options]": the command path is the words before the first [ or <.
+      // Words past it must be arguments (bench <which>), not an unknown subcommand ([command]).
+      const usage = /^Usage: tessera(.*)$/m.exec(res.stdout ?? '')?.[1] ?? ''
+      const path = usage.split(/ [[<]/)[0]!.trim()
+      const known = words === path || (path !== '' && words.startsWith(`${path} `) && !usage.includes('[command]'))
+      if (res.status !== 0 || !known) bad.push(`${where}: pnpm tessera ${words} (exit ${res.status}; its --help says "Usage: tessera${usage}")`)
+    }
+    console.log(`CLI commands named in shell blocks: ${[...commands.keys()].map((w) => w || '(none)').join(', ')}`)
+    expect(bad).toEqual([])
+  })
 })
