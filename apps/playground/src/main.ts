@@ -106,7 +106,7 @@ function onMessage(msg: FromWorker): void {
     case 'error':
       if (msg.fatal) {
         setStatus('error', msg.message)
-        showBanner(msg.code === 'no-adapter' || msg.code === 'no-webgpu' ? `WebGPU is not available: ${msg.message}.` : `The model could not be loaded: ${msg.message}`, msg.code === 'no-adapter' || msg.code === 'no-webgpu' ? { label: 'Try again', run: startWorker } : { label: 'Load the default bundle', run: () => ((source = { url: DEFAULT_BUNDLE }), startWorker()) })
+        showBanner(msg.code === 'no-adapter' || msg.code === 'no-webgpu' ? `WebGPU is not available: ${msg.message}. Enable WebGPU (on Linux Chromium: chrome://flags/#enable-unsafe-webgpu or --enable-unsafe-webgpu) or use a browser and machine with a WebGPU adapter.` : `The model could not be loaded: ${msg.message}`, msg.code === 'no-adapter' || msg.code === 'no-webgpu' ? { label: 'Try again', run: startWorker } : { label: 'Load the default bundle', run: () => ((source = { url: DEFAULT_BUNDLE }), startWorker()) })
       } else {
         if (msg.id === running) finish(`failed: ${msg.message}`)
         showBanner(`Generation failed: ${msg.message}`)

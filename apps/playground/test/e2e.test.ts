@@ -83,7 +83,8 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true })
   out = mkdtempSync(join(tmpdir(), 'tessera-playground-'))
   session = await startBrowser({ root: join(app, 'dist'), index: 'index.html' })
-  page = await session.browser.newPage({ viewport: { width: 1280, height: 900 } })
+  page = await session.browser.newPage()
+  await page.setViewportSize({ width: 1280, height: 900 })
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(e.message))
   await page.goto(`${session.url}?test-hooks`)
