@@ -61,6 +61,12 @@ function startWorker(): void {
   worker?.terminate()
   info = null
   running = null
+  if (training !== null) {
+    training = null
+    stopButton.disabled = true
+    trainStatus.textContent = 'training stopped: the model was reloaded'
+  }
+  trainButton.disabled = true
   generateButton.disabled = true
   cancelButton.disabled = true
   setStatus('loading', source.url ? 'loading the default bundle…' : 'loading the bundle from disk…')
@@ -78,12 +84,15 @@ function send(message: ToWorker): void {
 }
 
 function onMessage(msg: FromWorker): void {
+  if (onTrainMessage(msg)) return
   switch (msg.type) {
     case 'ready':
       info = msg.info
       banner.hidden = true
       showModel(msg.info)
       generateButton.disabled = false
+      trainButton.disabled = pairs.length === 0
+      exportButton.disabled = false
       break
     case 'progress':
       if (msg.id !== running) return
@@ -260,6 +269,139 @@ $<HTMLInputElement>('bundle-dir').addEventListener('change', (event) => {
 })
 
 if (hooks) Object.assign(window, { playground: { loseDevice: () => send({ type: 'lose-device' }) } })
+
+// ---- train: fine-tune the prior on the user's images ----
+
+const trainButton = $<HTMLButtonElement>('train')
+const stopButton = $<HTMLButtonElement>('stop-training')
+const exportButton = $<HTMLButtonElement>('export')
+const trainStatus = $('train-status')
+const lossPlot = $<HTMLCanvasElement>('loss-plot')
+let pairs: { image: Rgba; caption: HTMLInputElement }[] = []
+let training: number | null = null
+let losses: number[] = []
+
+async function rgbaOf(file: File): Promise<Rgba> {
+  const bitmap = await createImageBitmap(file)
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height)
+  const ctx = canvas.getContext('2d')!
+  ctx.drawImage(bitmap, 0, 0)
+  const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height)
+  return { width: data.width, height: data.height, data: data.data }
+}
+
+$<HTMLInputElement>('train-images').addEventListener('change', async (event) => {
+  const files = [...((event.target as HTMLInputElement).files ?? [])]
+  pairs = []
+  const cards: HTMLElement[] = []
+  for (const file of files) {
+    const image = await rgbaOf(file)
+    const card = document.createElement('figure')
+    card.className = 'card pair'
+    const caption = document.createElement('input')
+    caption.type = 'text'
+    caption.className = 'caption'
+    caption.value = file.name.replace(/\.[^.]+$/, '').replace(/[_-]+/g, ' ').replace(/\s+\d+$/, '')
+    card.append(canvasOf(image), caption)
+    cards.push(card)
+    pairs.push({ image, caption })
+  }
+  $('train-pairs').replaceChildren(...cards)
+  trainButton.disabled = pairs.length === 0 || !info
+})
+
+function drawLosses(): void {
+  const ctx = lossPlot.getContext('2d')!
+  const { width, height } = lossPlot
+  ctx.clearRect(0, 0, width, height)
+  if (losses.length === 0) return
+  const [lo, hi] = [Math.min(...losses), Math.max(...losses)]
+  const pad = 16
+  const x = (i: number) => pad + (i / Math.max(1, losses.length - 1)) * (width - 2 * pad)
+  const y = (v: number) => height - pad - ((v - lo) / (hi - lo || 1)) * (height - 2 * pad)
+  ctx.strokeStyle = '#1565c0'
+  ctx.lineWidth = 2
+  ctx.beginPath()
+  losses.forEach((v, i) => (i === 0 ? ctx.moveTo(x(i), y(v)) : ctx.lineTo(x(i), y(v))))
+  ctx.stroke()
+  ctx.fillStyle = '#444'
+  ctx.font = '11px system-ui'
+  ctx.fillText(`loss ${hi.toFixed(3)}`, pad, 12)
+  ctx.fillText(`${lo.toFixed(3)}`, pad, height - 3)
+}
+
+trainButton.addEventListener('click', () => {
+  if (!info || training !== null || pairs.length === 0) return
+  training = ++runId
+  losses = []
+  drawLosses()
+  lossPlot.dataset.losses = ''
+  trainStatus.dataset.state = 'running'
+  trainStatus.textContent = 'encoding the images…'
+  trainButton.disabled = true
+  generateButton.disabled = true
+  stopButton.disabled = false
+  exportButton.disabled = true
+  send({
+    type: 'train',
+    id: training,
+    images: pairs.map((p) => p.image),
+    captions: pairs.map((p) => p.caption.value.trim()),
+    steps: Number($<HTMLInputElement>('train-steps').value) || 20,
+    lr: Number($<HTMLInputElement>('train-lr').value) || 1e-3,
+    batchSize: Number($<HTMLInputElement>('train-batch').value) || 4,
+  })
+})
+stopButton.addEventListener('click', () => training !== null && send({ type: 'stop-training', id: training }))
+exportButton.addEventListener('click', () => {
+  exportButton.disabled = true
+  send({ type: 'export', id: ++runId })
+})
+
+function onTrainMessage(msg: FromWorker): boolean {
+  switch (msg.type) {
+    case 'train-step':
+      losses.push(msg.loss)
+      lossPlot.dataset.losses = losses.map((l) => l.toFixed(5)).join(',')
+      trainStatus.textContent = `step ${msg.step} / ${msg.steps}: loss ${msg.loss.toFixed(4)} (image ${msg.imageCe.toFixed(3)}, text ${msg.textCe.toFixed(3)} nats/token) · ${(msg.ms / 1000).toFixed(2)} s/step`
+      drawLosses()
+      return true
+    case 'trained':
+      training = null
+      trainStatus.dataset.state = 'done'
+      trainStatus.textContent = `${msg.stopped ? 'stopped after' : 'fine-tuned for'} ${msg.steps} steps${losses.length ? `: loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}` : ''}. Generate above now samples from the fine-tuned prior.`
+      trainButton.disabled = false
+      generateButton.disabled = false
+      stopButton.disabled = true
+      exportButton.disabled = false
+      return true
+    case 'exported': {
+      const link = document.createElement('a')
+      link.href = URL.createObjectURL(new Blob([msg.zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }))
+      link.download = 'tessera-bundle-fine-tuned.zip'
+      link.id = 'export-link'
+      link.textContent = 'tessera-bundle-fine-tuned.zip'
+      $('export-link')?.remove()
+      trainStatus.after(link)
+      link.click()
+      exportButton.disabled = false
+      return true
+    }
+    case 'error':
+      if (msg.id !== undefined && msg.id === training) {
+        training = null
+        trainStatus.dataset.state = 'error'
+        trainStatus.textContent = `training failed: ${msg.message}`
+        trainButton.disabled = false
+        generateButton.disabled = false
+        stopButton.disabled = true
+        return true
+      }
+      return false
+    default:
+      return false
+  }
+}
 
 // ---- start ----
 

@@ -36,6 +36,9 @@ export type ToWorker =
   | { type: 'load'; url?: string; files?: Record<string, File> }
   | { type: 'generate'; id: number; request: GenerateRequest }
   | { type: 'cancel'; id: number }
+  | { type: 'train'; id: number; images: Rgba[]; captions: string[]; steps: number; lr: number; batchSize: number }
+  | { type: 'stop-training'; id: number }
+  | { type: 'export'; id: number }
   /** Test hook: destroys the GPUDevice as a driver reset would lose it. */
   | { type: 'lose-device' }
 
@@ -46,3 +49,6 @@ export type FromWorker =
   | { type: 'cancelled'; id: number }
   | { type: 'error'; id?: number; code?: string; message: string; fatal: boolean }
   | { type: 'lost'; message: string }
+  | { type: 'train-step'; id: number; step: number; steps: number; loss: number; imageCe: number; textCe: number; ms: number }
+  | { type: 'trained'; id: number; steps: number; stopped: boolean }
+  | { type: 'exported'; id: number; zip: Uint8Array }

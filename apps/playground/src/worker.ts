@@ -1,15 +1,20 @@
 /// <reference lib="webworker" />
 // The model lives here, off the page's thread: the bundle, the WebGPU device and generate().
-import { loadBundle, type DalleBundle, type GenerateOptions } from '@tessera/dalle'
+import { fileMapSource, loadBundle, urlSource, type BundleSource, type DalleBundle, type GenerateOptions } from '@tessera/dalle'
+import { imagesToTensor } from '@tessera/dvae'
 import { listPlugins, MASK_SCHEDULES } from '@tessera/plugins'
-import { Device } from '@tessera/tensor-core'
+import { PriorTrainer, tokenDataset } from '@tessera/prior'
+import { Device, serializeSafetensors } from '@tessera/tensor-core'
 import type { FromWorker, GenerateRequest, ModelInfo, Rgba, ToWorker } from './protocol.js'
+import { zipStored } from './zip.js'
 
 const scope = self as unknown as DedicatedWorkerGlobalScope
 const post = (message: FromWorker, transfer: Transferable[] = []) => scope.postMessage(message, transfer)
 
 let device: Device | null = null
 let bundle: DalleBundle | null = null
+let source: BundleSource | null = null
+let trainedSteps = 0
 let closing = false
 const running = new Map<number, AbortController>()
 
@@ -34,7 +39,8 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
     post({ type: 'lost', message: `${info.reason}${info.message ? `: ${info.message}` : ''}` })
   })
   const files = msg.files && Object.fromEntries(Object.entries(msg.files))
-  bundle = await loadBundle(device, files ?? new URL(msg.url!))
+  source = files ? fileMapSource(files) : urlSource(new URL(msg.url!))
+  bundle = await loadBundle(device, source)
   const { manifest, prior, dvae } = bundle
   const pc = prior.config
   const info: ModelInfo = {
@@ -100,6 +106,64 @@ async function generate(id: number, r: GenerateRequest): Promise<void> {
   }
 }
 
+/**
+ * Fine-tunes the loaded prior in place on the given images (dVAE-encoded here) and captions:
+ * generate() then samples from the result.
+ */
+async function train(msg: Extract<ToWorker, { type: 'train' }>): Promise<void> {
+  if (!bundle) throw new Error('no model is loaded yet')
+  const { prior, dvae } = bundle
+  const pixels = imagesToTensor(prior.device, msg.images, dvae.config.imageSize)
+  let tokens: Int32Array
+  try {
+    const t = dvae.encode(pixels)
+    tokens = (await t.read()) as Int32Array
+    t.dispose()
+  } finally {
+    pixels.dispose()
+  }
+  const data = tokenDataset(msg.captions, tokens, prior.imageLength)
+  const controller = new AbortController()
+  running.set(msg.id, controller)
+  const trainer = new PriorTrainer(prior, data, bundle.tokenizer, { steps: msg.steps, batchSize: Math.min(msg.batchSize, msg.captions.length), lr: msg.lr, warmupSteps: 0, dataSeed: trainedSteps })
+  prior.train()
+  let step = 0
+  try {
+    for (; step < msg.steps && !controller.signal.aborted; step++) {
+      const m = await trainer.trainStep()
+      post({ type: 'train-step', id: msg.id, step: step + 1, steps: msg.steps, loss: m.loss, imageCe: m.imageCe, textCe: m.textCe, ms: m.ms })
+    }
+  } finally {
+    prior.eval()
+    running.delete(msg.id)
+    trainer.optimizer.zeroGrad()
+    // Priors made for other masks copied the weights before this run: drop them.
+    ;(bundle as unknown as { masked?: Map<string, Promise<{ dispose(): void }>> }).masked?.clear()
+    trainedSteps += step
+  }
+  post({ type: 'trained', id: msg.id, steps: step, stopped: step < msg.steps })
+}
+
+/** The bundle as loaded, with the prior's weights as they are now, as one .zip. */
+async function exportBundle(id: number): Promise<void> {
+  if (!bundle || !source) throw new Error('no model is loaded yet')
+  const manifest = bundle.manifest
+  const paths = new Set<string>(['manifest.json', 'dvae/manifest.json', 'prior/manifest.json'])
+  for (const entry of Object.values(manifest.components)) for (const path of Object.values((entry as { files: Record<string, string> }).files)) paths.add(path)
+  const files: Record<string, Uint8Array> = {}
+  for (const path of paths) {
+    const bytes = await source.read(path)
+    if (bytes) files[path] = bytes
+  }
+  const weights = manifest.components.prior.files.weights ?? 'prior/prior.safetensors'
+  files[weights] = serializeSafetensors(await bundle.prior.hostStateDict())
+  const top = JSON.parse(new TextDecoder().decode(files['manifest.json']))
+  top.training = { ...top.training, fineTuned: { steps: trainedSteps, where: 'Tessera playground (browser)', at: new Date().toISOString() } }
+  files['manifest.json'] = new TextEncoder().encode(JSON.stringify(top, null, 2) + '\n')
+  const zip = zipStored(files)
+  post({ type: 'exported', id, zip }, [zip.buffer])
+}
+
 function report(error: unknown, id: number | undefined, fatal: boolean): void {
   // Class names do not survive minification: the typed errors' codes say which one it was.
   const e = error as { message?: string; code?: string }
@@ -116,7 +180,14 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
       generate(msg.id, msg.request).catch((error) => report(error, msg.id, false))
       break
     case 'cancel':
+    case 'stop-training':
       running.get(msg.id)?.abort(new Error('cancelled'))
+      break
+    case 'train':
+      train(msg).catch((error) => report(error, msg.id, false))
+      break
+    case 'export':
+      exportBundle(msg.id).catch((error) => report(error, msg.id, false))
       break
     case 'lose-device':
       if (device) gpuDevice(device)?.destroy()

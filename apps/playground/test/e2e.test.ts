@@ -39,7 +39,8 @@ function runCli(...extra: string[]): CliRun {
 }
 
 async function waitReady(p: Page): Promise<void> {
-  await p.waitForSelector('#model-status[data-state=ready]', { timeout: 120_000 })
+  await p.waitForSelector('#model-status[data-state=ready], #model-status[data-state=error]', { timeout: 120_000 })
+  expect(await p.getAttribute('#model-status', 'data-state'), (await p.textContent('#model-status'))!).toBe('ready')
 }
 
 /** Clicks Generate and waits for the results; returns the kept images' pixels, scores and tokens. */
@@ -186,6 +187,37 @@ describe('playground in headless Chromium (WebGPU, SwiftShader)', () => {
     let err = 0
     for (let i = 0; i < top; i++) if (i % 4 !== 3) err += Math.abs(browser.pixels[0]![i]! - original[i]!)
     expect(err / (top * 0.75), 'mean abs difference in the kept top half').toBeLessThan(40)
+  })
+
+  it('fine-tuning the prior on two captioned images lowers its loss; the bundle downloads as a zip', async () => {
+    const images = runCli('--seed', '5').files
+    await page.setInputFiles('#train-images', images)
+    await page.waitForFunction(() => document.querySelectorAll('#train-pairs .pair').length === 2)
+    const captions = page.locator('#train-pairs input.caption')
+    await captions.nth(0).fill('a red heart')
+    await captions.nth(1).fill('a small red heart')
+    await page.fill('#train-steps', '12')
+    await page.fill('#train-lr', '0.001')
+    await page.fill('#train-batch', '2')
+    const t0 = Date.now()
+    await page.click('#train')
+    await page.waitForSelector('#train-status[data-state=done]', { timeout: 240_000 })
+    timings.trainStepSeconds = (Date.now() - t0) / 1000 / 12
+    await page.screenshot({ path: join(shots, 'train.png'), fullPage: true })
+    const losses = (await page.getAttribute('#loss-plot', 'data-losses'))!.split(',').map(Number)
+    expect(losses).toHaveLength(12)
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+    expect(mean(losses.slice(-3)), `losses ${losses.join(' ')}`).toBeLessThan(mean(losses.slice(0, 3)))
+    expect(await page.isEnabled('#generate')).toBe(true)
+    await page.click('#export')
+    await page.waitForSelector('#export-link')
+    const zip = await page.$eval('#export-link', async (a) => {
+      const bytes = new Uint8Array(await (await fetch((a as HTMLAnchorElement).href)).arrayBuffer())
+      return { size: bytes.length, head: Array.from(bytes.subarray(0, 4)), text: new TextDecoder('latin1').decode(bytes.subarray(bytes.length - 2000)) }
+    })
+    expect(zip.head).toEqual([0x50, 0x4b, 0x03, 0x04])
+    expect(zip.size).toBeGreaterThan(5_000_000)
+    for (const name of ['manifest.json', 'tokenizer.json', 'prior/prior.safetensors', 'dvae/decoder.safetensors', 'clip/clip.safetensors']) expect(zip.text).toContain(name)
   })
 
   it('a lost GPU device is reported, and the model restarts without a reload', async () => {
