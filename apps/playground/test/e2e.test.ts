@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decodePng } from '@tessera/datasets'
 import type { Page } from 'playwright-core'
@@ -75,6 +75,25 @@ function expectNotBlank(rgba: number[]): void {
   const sd = Math.sqrt(lum.reduce((a, v) => a + (v - mean) ** 2, 0) / lum.length)
   expect(sd, 'spread of brightness').toBeGreaterThan(20)
   expect(mean, 'mean brightness (765 = white)').toBeLessThan(740)
+}
+
+/** The entries of a zip written without compression (what the playground's download is). */
+function readStoredZip(bytes: Uint8Array): Record<string, Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const files: Record<string, Uint8Array> = {}
+  let at = 0
+  while (view.getUint32(at, true) === 0x04034b50) {
+    expect(view.getUint16(at + 8, true), 'compression method').toBe(0)
+    const size = view.getUint32(at + 18, true)
+    const nameLength = view.getUint16(at + 26, true)
+    const extra = view.getUint16(at + 28, true)
+    const name = new TextDecoder().decode(bytes.subarray(at + 30, at + 30 + nameLength))
+    const start = at + 30 + nameLength + extra
+    files[name] = bytes.slice(start, start + size)
+    at = start + size
+  }
+  expect(view.getUint32(at, true), 'central directory after the entries').toBe(0x02014b50)
+  return files
 }
 
 beforeAll(async () => {
@@ -211,13 +230,30 @@ describe('playground in headless Chromium (WebGPU, SwiftShader)', () => {
     expect(await page.isEnabled('#generate')).toBe(true)
     await page.click('#export')
     await page.waitForSelector('#export-link')
-    const zip = await page.$eval('#export-link', async (a) => {
-      const bytes = new Uint8Array(await (await fetch((a as HTMLAnchorElement).href)).arrayBuffer())
-      return { size: bytes.length, head: Array.from(bytes.subarray(0, 4)), text: new TextDecoder('latin1').decode(bytes.subarray(bytes.length - 2000)) }
+    const base64 = await page.$eval('#export-link', async (a) => {
+      const blob = await (await fetch((a as HTMLAnchorElement).href)).blob()
+      return new Promise<string>((resolve) => {
+        const reader = new FileReader()
+        reader.onload = () => resolve((reader.result as string).split(',')[1]!)
+        reader.readAsDataURL(blob)
+      })
     })
-    expect(zip.head).toEqual([0x50, 0x4b, 0x03, 0x04])
-    expect(zip.size).toBeGreaterThan(5_000_000)
-    for (const name of ['manifest.json', 'tokenizer.json', 'prior/prior.safetensors', 'dvae/decoder.safetensors', 'clip/clip.safetensors']) expect(zip.text).toContain(name)
+    const files = readStoredZip(Buffer.from(base64, 'base64'))
+    for (const name of ['manifest.json', 'tokenizer.json', 'prior/prior.safetensors', 'prior/manifest.json', 'dvae/decoder.safetensors', 'dvae/encoder.safetensors', 'clip/clip.safetensors']) expect(files, name).toHaveProperty([name])
+    // The download is a bundle Node loads, with the fine-tuned weights (not the shipped ones).
+    const original = readFileSync(join(repo, 'models/emoji/prior/prior.safetensors'))
+    expect(files['prior/prior.safetensors']!.length).toBe(original.length)
+    expect(Buffer.compare(Buffer.from(files['prior/prior.safetensors']!), original)).not.toBe(0)
+    expect(JSON.parse(new TextDecoder().decode(files['manifest.json'])).training.fineTuned.steps).toBe(12)
+    // The CLI (another process, its CPU backend) generates from the unzipped download.
+    const dir = mkdtempSync(join(out, 'fine-tuned-'))
+    for (const [name, data] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true })
+      writeFileSync(join(dir, name), data)
+    }
+    const stdout = execFileSync(process.execPath, [cli, 'generate', 'a red heart', '--model', dir, '--count', '1', '--seed', '1', '--backend', 'cpu', '--json', '--out', join(dir, 'out')], { encoding: 'utf8', cwd: repo })
+    const run = JSON.parse(stdout.trim().split('\n').pop()!) as CliRun
+    expectNotBlank(Array.from((await decodePng(readFileSync(run.files[0]!))).data))
   })
 
   it('a lost GPU device is reported, and the model restarts without a reload', async () => {
