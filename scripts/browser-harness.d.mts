@@ -7,4 +7,5 @@ export interface BrowserSession {
   close(): Promise<void>
 }
 
-export declare function startBrowser(options: { root: string; index: string }): Promise<BrowserSession>
+/** `webgpu: false` starts Chromium without --enable-unsafe-webgpu (default true). */
+export declare function startBrowser(options: { root: string; index: string; webgpu?: boolean }): Promise<BrowserSession>

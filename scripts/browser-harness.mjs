@@ -12,6 +12,9 @@ const TYPES = {
   '.js': 'text/javascript',
   '.mjs': 'text/javascript',
   '.html': 'text/html',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
   '.json': 'application/json',
   '.map': 'application/json',
 }
@@ -30,12 +33,13 @@ const FLAGS = [
 /**
  * Serves `root` over HTTP on 127.0.0.1 (`/` is `index`, a path under root) and starts
  * Chromium with a fresh profile. Returns `{ url, browser, close }`; `close` stops both and
- * deletes the profile.
+ * deletes the profile. `webgpu: false` leaves out --enable-unsafe-webgpu (what a browser
+ * without WebGPU shows).
  */
-export async function startBrowser({ root, index }) {
+export async function startBrowser({ root, index, webgpu = true }) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium for the browser tests`)
   const server = createServer((req, res) => {
-    const path = req.url === '/' ? `/${index}` : normalize(decodeURIComponent(req.url.split('?')[0]))
+    const path = req.url.split('?')[0] === '/' ? `/${index}` : normalize(decodeURIComponent(req.url.split('?')[0]))
     const file = join(root, path)
     if (!(file + sep).startsWith(root.endsWith(sep) ? root : root + sep) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
       res.writeHead(404).end()
@@ -49,7 +53,7 @@ export async function startBrowser({ root, index }) {
   let browser
   try {
     // launchPersistentContext is how playwright takes a --user-data-dir.
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS })
+    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: webgpu ? FLAGS : FLAGS.filter((f) => f !== '--enable-unsafe-webgpu') })
   } catch (error) {
     server.close()
     rmSync(profile, { recursive: true, force: true })
