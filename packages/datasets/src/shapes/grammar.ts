@@ -27,6 +27,7 @@ export type ShapesCaption =
 
 /** A caption outside the shapes grammar; `word` is the 0-based index of the first word that does not fit. */
 export class ShapesCaptionError extends DatasetError {
+  static override readonly code: string = 'shapes_caption'
   constructor(
     readonly caption: string,
     readonly word: number,
