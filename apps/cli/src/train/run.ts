@@ -153,6 +153,8 @@ export async function runTraining<Metrics extends { step: number }, Eval>(
       // Matmul variants are timed per shape after the first step on GPU adapters (the winners persist per adapter).
       autotune: device.kind === 'webgpu',
       onCheckpoint: (saved) => {
+        // The segment log follows every checkpoint, so a copy of the checkpoints exported later says how far this run got.
+        void segments.save(saved.step)
         if (saved.previous === 'quarantined') log(`the checkpoint being replaced was damaged (${oneLine(saved.corrupt)}): kept as ${CORRUPT_CHECKPOINT_FILE}; the previous one is untouched`)
       },
     })
