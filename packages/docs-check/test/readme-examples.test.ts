@@ -12,7 +12,7 @@
 // child sees no Vulkan driver (VK_ICD_FILENAMES names a missing file) and 'auto' falls back to
 // the CPU. TESSERA_README_BACKEND=webgpu runs them on the machine's WebGPU adapter instead
 // (Dawn on lavapipe: XDG_RUNTIME_DIR=/tmp/tessera-xdg).
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -126,12 +126,12 @@ describe('README examples run as written', () => {
       it.skip(`${name} (marked \`${block.lang} fragment\`)`, () => {})
       continue
     }
-    it(name, () => {
+    it(name, async () => {
       const { code } = transformSync(block.code, { loader: block.lang.startsWith('t') || block.lang === 'mts' ? 'ts' : 'js', format: 'esm', target: 'node20', sourcefile: `${block.readme}:${block.line}` })
       const file = path.join(runDir, `${block.readme.replace(/[\\/]/g, '_').replace(/\.md$/, '')}-${block.line}.mjs`)
       writeFileSync(file, code)
       const started = performance.now()
-      const res = spawnSync(process.execPath, [file], { cwd: root, env: childEnv(), encoding: 'utf8', timeout: BLOCK_TIMEOUT_MS, maxBuffer: 64 << 20 })
+      const res = await run(process.execPath, [file], { env: childEnv(), timeout: BLOCK_TIMEOUT_MS })
       const seconds = ((performance.now() - started) / 1000).toFixed(1)
       const stderr = (res.stderr ?? '')
         .split('\n')
@@ -146,7 +146,7 @@ describe('README examples run as written', () => {
 
   // Shell blocks are not run (they train for minutes), but each `pnpm tessera <command>` names a
   // real command: its --help prints that command's usage.
-  it('names real CLI commands in shell blocks', () => {
+  it('names real CLI commands in shell blocks', async () => {
     const cli = path.join(root, 'apps/cli/dist/index.js')
     const commands = new Map<string, string>() // command words → where first seen
     for (const readme of readmes()) {
@@ -160,7 +160,7 @@ describe('README examples run as written', () => {
     expect(commands.size).toBeGreaterThan(3)
     const bad: string[] = []
     for (const [words, where] of commands) {
-      const res = spawnSync(process.execPath, [cli, ...words.split(' ').filter(Boolean), '--help'], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+      const res = await run(process.execPath, [cli, ...words.split(' ').filter(Boolean), '--help'], { timeout: 30_000 })
       // "Usage: tessera train dvae [options]": the command path is the words before the first [ or <.
       // Words past it must be arguments (bench <which>), not an unknown subcommand ([command]).
       const usage = /^Usage: tessera(.*)$/m.exec(res.stdout ?? '')?.[1] ?? ''
@@ -172,3 +172,20 @@ describe('README examples run as written', () => {
     expect(bad).toEqual([])
   })
 })
+
+/**
+ * A child process from the repository root, awaited without blocking: a spawnSync of a
+ * minute-long example starves vitest's worker RPC ("Timeout calling onTaskUpdate") on a busy machine.
+ */
+function run(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout: number }): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: Error }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env: opts.env ?? process.env, timeout: opts.timeout })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    let error: Error | undefined
+    child.on('error', (e) => (error = e))
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr, error: error ?? (signal ? new Error(`killed by ${signal}`) : undefined) }))
+  })
+}
