@@ -90,16 +90,8 @@ export async function trainClipCommand(flags: ClipFlags): Promise<void> {
       const run = await runTraining<ClipStepMetrics, ClipEval>(
         device,
         { ...flags, evalCount: heldOut.length },
-        {
-          get step() {
-            return trainer.step
-          },
-          get recipeChanges() {
-            return trainer.recipeChanges
-          },
-          resume: (dir) => trainer.resume(dir),
-          run: ({ evalCount: _all, ...loop }) => trainer.run({ ...loop, evaluate }),
-        },
+        trainer,
+        ({ evalCount: _all, ...loop }) => trainer.run({ ...loop, evaluate }),
         {
           header: `${device.kind} (${device.adapter.description || device.adapter.backend}); CLIP ${model.parameterCount()} parameters; ${train.length} train / ${heldOut.length} held-out pairs; tokenizer ${tokenizer.vocabSize} ids; ${JSON.stringify(model.config)}`,
           steps: (window) => {

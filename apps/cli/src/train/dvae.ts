@@ -61,16 +61,8 @@ export async function trainDvaeCommand(flags: DvaeFlags): Promise<void> {
       const run = await runTraining<StepMetrics, EvalMetrics>(
         device,
         flags,
-        {
-          get step() {
-            return trainer.step
-          },
-          get recipeChanges() {
-            return trainer.recipeChanges
-          },
-          resume: (dir) => trainer.resume(dir),
-          run: ({ evalCount, ...loop }) => trainer.run({ ...loop, evalSet: heldOut, evalCount }),
-        },
+        trainer,
+        ({ evalCount, ...loop }) => trainer.run({ ...loop, evalSet: heldOut, evalCount }),
         {
           header: `${device.kind} (${device.adapter.description || device.adapter.backend}); dVAE ${dvae.parameterCount()} parameters; ${train.length} train / ${heldOut.length} held-out images; ${JSON.stringify(dvae.config)}`,
           // formatStep names the step by its 0-based index; the line follows it, so it is the count done.

@@ -69,16 +69,8 @@ export async function trainPriorCommand(flags: PriorFlags): Promise<void> {
       const run = await runTraining<PriorStepMetrics, PriorEvalMetrics>(
         device,
         flags,
-        {
-          get step() {
-            return trainer.step
-          },
-          get recipeChanges() {
-            return trainer.recipeChanges
-          },
-          resume: (dir) => trainer.resume(dir),
-          run: (loop) => trainer.run({ ...loop, evalSet: data.heldOut }),
-        },
+        trainer,
+        (loop) => trainer.run({ ...loop, evalSet: data.heldOut }),
         {
           header: `${device.kind} (${device.adapter.description || device.adapter.architecture}); prior ${prior.parameterCount()} parameters; ${data.train.length} train / ${data.heldOut.length} held-out pairs; ${JSON.stringify(prior.config)}`,
           steps: (window) => {

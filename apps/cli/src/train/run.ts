@@ -53,13 +53,15 @@ export interface LoopOptions<Metrics, Eval> {
   onCheckpoint: (saved: SavedCheckpoint & { step: number }) => void
 }
 
-/** One model's trainer as a run drives it. */
-export interface RunTrainer<Metrics, Eval> {
+/** What a run needs of a model's trainer (each of prior, dVAE and CLIP has these); its loop comes separately. */
+export interface RunTrainer {
   readonly step: number
   readonly recipeChanges: string[]
   resume(dir: string): Promise<ResumedCheckpoint | false>
-  run(loop: LoopOptions<Metrics, Eval>): Promise<Eval | null>
 }
+
+/** Runs the model's trainer loop with the run's options, adding what the model's data needs (its held-out set). */
+export type RunLoop<Metrics, Eval> = (loop: LoopOptions<Metrics, Eval>) => Promise<Eval | null>
 
 export interface RunReport<Metrics, Eval> {
   /** What the model is, printed before the first step (device, parameters, data). */
@@ -101,7 +103,8 @@ export function windowMean<M extends { step: number }>(window: M[], keys: readon
 export async function runTraining<Metrics extends { step: number }, Eval>(
   device: Device,
   flags: RunFlags,
-  trainer: RunTrainer<Metrics, Eval>,
+  trainer: RunTrainer,
+  runLoop: RunLoop<Metrics, Eval>,
   report: RunReport<Metrics, Eval>,
 ): Promise<RunOutcome<Eval>> {
   const { checkpoints } = runDirs(flags)
@@ -131,7 +134,7 @@ export async function runTraining<Metrics extends { step: number }, Eval>(
   let window: Metrics[] = []
   let last: Eval | null
   try {
-    last = await trainer.run({
+    last = await runLoop({
       until,
       onStep: (m) => {
         window.push(m)
