@@ -79,6 +79,8 @@ describe('train → bundle → generate → eval on your own folder', () => {
       expect(r.clip.real).toEqual(expect.any(Number))
       expect(r.rank.median).toBeGreaterThanOrEqual(1)
       expect(r.rank.median).toBeLessThanOrEqual(r.rank.candidates)
+      expect(r.rankContrast.median).toBeGreaterThanOrEqual(1)
+      expect(r.rankContrast.median).toBeLessThanOrEqual(r.rank.candidates)
     }
     const bundle = await loadBundle(await Device.create({ backend: 'cpu' }), join(run, 'bundle'))
     expect(bundle.manifest.metrics?.eval).toEqual(evaluated)

@@ -70,12 +70,12 @@ function markdown(report: EvalReport): string {
     ].join('\n')
   }
   const row = (name: string, x: RealImageSplitResult) =>
-    `| ${name} | ${x.captions} | ${num(x.clip?.kept)} | ${num(x.clip?.real)} | ${pct(x.clip?.keptAtLeastReal)} | ${x.rank.median} of ${x.rank.candidates} (chance ${x.rank.chanceMedian}) | ${pct(x.rank.top5)} |`
+    `| ${name} | ${x.captions} | ${num(x.clip?.kept)} | ${num(x.clip?.real)} | ${pct(x.clip?.keptAtLeastReal)} | ${x.rank.median} of ${x.rank.candidates} (chance ${x.rank.chanceMedian}) | ${pct(x.rank.top5)} | ${x.rankContrast.median} | ${pct(x.rankContrast.top5)} |`
   return [
-    `${report.data}: CLIP score of the ${s.keep} kept of ${s.count} samples and of the real image; rank of the real image among ${s.candidates} by the prior's image loss:`,
+    `${report.data}: CLIP score of the ${s.keep} kept of ${s.count} samples and of the real image; rank of the real image among ${s.candidates} by the prior's image loss given the caption, and by that loss minus the loss given the null caption (contrast):`,
     '',
-    '| captions | n | CLIP, kept | CLIP, real image | kept ≥ real | median rank of the real image | real in top 5 |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| captions | n | CLIP, kept | CLIP, real image | kept ≥ real | median rank of the real image | real in top 5 | median rank, contrast | top 5, contrast |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     row('held-in', r.heldIn),
     row('held-out', r.heldOut),
   ].join('\n')
@@ -96,7 +96,7 @@ async function writeToManifest(dir: string, report: EvalReport): Promise<void> {
  * rate on seen and unseen combinations, with and without CLIP reranking.
  */
 export async function evalCommand(flags: EvalFlags): Promise<void> {
-  if (flags.keep > flags.count) throw new UserError(`--keep ${flags.keep} cannot be more than --count ${flags.count}: CLIP keeps the best of the samples`)
+  if (flags.count > 0 && flags.keep > flags.count) throw new UserError(`--keep ${flags.keep} cannot be more than --count ${flags.count}: CLIP keeps the best of the samples`)
   const { dir } = modelDir(flags.model)
   const started = performance.now()
   const device = await Device.create({ backend: flags.backend })
@@ -105,6 +105,7 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
     try {
       const spec = dataSpec(flags, bundle.manifest)
       const judge = spec.kind === 'shapes' ? shapesJudge() : null
+      if (judge && flags.count === 0) throw new UserError('--count 0 leaves nothing for the shapes checker to judge: shapes are evaluated on samples')
       const clip = bundleClipScorer(bundle)
       const bar = progressBar('evaluating', 'captions')
       let done = 0
@@ -150,7 +151,7 @@ export function registerEval(program: Command): void {
     .option('--data <source>', "emoji, shapes or folder:DIR (default: what the bundle's prior trained on)")
     .option('--captions <n>', 'captions per split (held-in and held-out; seen and unseen)', positiveInt, 8)
     .option('--candidates <n>', 'images the real one is ranked among (itself included)', positiveInt, 32)
-    .option('-n, --count <n>', 'images generated per caption', positiveInt, 8)
+    .option('-n, --count <n>', 'images generated per caption (0: emoji and folders rank only, fast enough for hundreds of captions)', nonNegative, 8)
     .option('-k, --keep <k>', 'of those, how many CLIP keeps', positiveInt, 2)
     .option('-s, --seed <n>', 'seed of the caption draw and the samples', nonNegative, 0)
     .option('--write', "store the results in the bundle's manifest.json as metrics.eval")
@@ -161,12 +162,14 @@ export function registerEval(program: Command): void {
 Emoji and folder bundles: per caption, CLIP's score of the kept images and of the real image (a
 model whose kept images score as high as the real one draws its captions as well as CLIP can
 tell), and the rank of the real image among --candidates by the prior's image loss (chance is
-(candidates + 1) / 2). Shapes bundles: the share of images the rule-based checker accepts.
+(candidates + 1) / 2), plain and as a contrast with the null caption's loss (which discounts
+images every caption finds likely, such as mostly blank ones). Shapes bundles: the share of images the rule-based checker accepts.
 The defaults take a few minutes on a CPU-only machine; the table printed is markdown.
 
 Examples:
   $ tessera eval --data emoji
   $ tessera eval --model runs/bundle --captions 32 --candidates 100 --write
+  $ tessera eval --captions 200 --candidates 200 --count 0    # ranks only
   $ tessera eval --model pics-bundle --data folder:./pics --json
 `,
     )

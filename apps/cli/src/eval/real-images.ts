@@ -8,7 +8,7 @@ export interface RealImageEvalOptions {
   captions: number
   /** Images the true one is ranked among (itself included). */
   candidates: number
-  /** Images generated per caption, and how many of them CLIP keeps. */
+  /** Images generated per caption (0: ranks only), and how many of them CLIP keeps. */
   count: number
   keep: number
   seed: number
@@ -17,10 +17,25 @@ export interface RealImageEvalOptions {
 
 export interface RealImageSplitResult {
   captions: number
-  /** CLIP's score of the kept images and of the real image for the same caption (null without a CLIP). */
+  /** CLIP's score of the kept images and of the real image for the same caption (null without a CLIP, or with no samples). */
   clip: { kept: number; real: number; keptMinusReal: number; keptAtLeastReal: number } | null
   /** Where the real image ranks among `candidates` by the prior's image loss given its caption (1 = likeliest). */
-  rank: { candidates: number; median: number; mean: number; top1: number; top5: number; chanceMedian: number }
+  rank: RankSummary
+  /**
+   * The same rank by the loss given the caption minus the loss given the null caption (how much
+   * the caption explains the image): plain images with much blank background are likely under
+   * every caption, and this contrast, the one classifier-free guidance samples with, discounts it.
+   */
+  rankContrast: RankSummary
+}
+
+export interface RankSummary {
+  candidates: number
+  median: number
+  mean: number
+  top1: number
+  top5: number
+  chanceMedian: number
 }
 
 /**
@@ -58,12 +73,11 @@ function subset(data: ImageCaptionDataset, indices: readonly number[]): ImageCap
   return { imageSize: data.imageSize, length: indices.length, images, captions: indices.map((i) => data.captions[i]!) }
 }
 
-/** Mean image loss (nats per image token) of each image's tokens given one caption. */
-async function imageLosses(bundle: DalleBundle, caption: string, tokens: Int32Array, count: number): Promise<number[]> {
+/** Mean image loss (nats per image token) of each image's tokens given one caption's ids (padded to the prior's text length). */
+async function imageLosses(bundle: DalleBundle, ids: Int32Array, tokens: Int32Array, count: number): Promise<number[]> {
   const { prior, device } = bundle
   const T = prior.config.textLength
   const HW = prior.imageLength
-  const ids = bundle.encodePrompt(caption, { truncate: true })
   const losses: number[] = []
   const batch = 100
   for (let start = 0; start < count; start += batch) {
@@ -93,15 +107,21 @@ export async function evaluateOnRealImages(bundle: DalleBundle, data: ImageCapti
   const HW = bundle.prior.imageLength
   const row = new Map(needed.map((index, k) => [index, k]))
   const ranks: number[] = []
+  const contrastRanks: number[] = []
+  // The null caption's loss depends on the image alone: once per image, not per caption.
+  const nullCaption = new Int32Array(bundle.prior.config.textLength).fill(bundle.prior.config.padId)
+  const nullLoss = await imageLosses(bundle, nullCaption, tokens, needed.length)
   const clipRows: { kept: number; real: number }[] = []
   for (const [i, { truth, others }] of picks.entries()) {
     const caption = data.captions[truth]!
     const candidates = [truth, ...others]
     const candidateTokens = new Int32Array(candidates.length * HW)
     candidates.forEach((index, k) => candidateTokens.set(tokens.subarray(row.get(index)! * HW, (row.get(index)! + 1) * HW), k * HW))
-    const losses = await imageLosses(bundle, caption, candidateTokens, candidates.length)
-    ranks.push(1 + losses.filter((l) => l < losses[0]!).length)
-    if (clip) {
+    const losses = await imageLosses(bundle, bundle.encodePrompt(caption, { truncate: true }), candidateTokens, candidates.length)
+    const contrast = losses.map((l, k) => l - nullLoss[row.get(candidates[k]!)!]!)
+    ranks.push(rankOfFirst(losses))
+    contrastRanks.push(rankOfFirst(contrast))
+    if (clip && opts.count > 0) {
       // Candidates in sampling order; CLIP keeps the best `keep`, as generate's reranking does.
       const { images } = await bundle.generate({ prompt: caption, count: opts.count, keep: opts.count, seed: opts.seed + i, reranker: 'none', truncate: true })
       const scores = await clip(caption, images.pixels, images.count, images.size)
@@ -114,7 +134,7 @@ export async function evaluateOnRealImages(bundle: DalleBundle, data: ImageCapti
   const candidates = Math.min(opts.candidates, 1 + Math.max(0, ...picks.map((p) => p.others.length)))
   return {
     captions: picks.length,
-    clip: clip
+    clip: clipRows.length
       ? {
           kept: round(mean(clipRows.map((r) => r.kept))),
           real: round(mean(clipRows.map((r) => r.real))),
@@ -122,13 +142,21 @@ export async function evaluateOnRealImages(bundle: DalleBundle, data: ImageCapti
           keptAtLeastReal: round(clipRows.filter((r) => r.kept >= r.real).length / clipRows.length),
         }
       : null,
-    rank: {
-      candidates,
-      median: median(ranks),
-      mean: round(mean(ranks), 2),
-      top1: round(ranks.filter((r) => r === 1).length / ranks.length),
-      top5: round(ranks.filter((r) => r <= 5).length / ranks.length),
-      chanceMedian: (candidates + 1) / 2,
-    },
+    rank: summariseRanks(ranks, candidates),
+    rankContrast: summariseRanks(contrastRanks, candidates),
+  }
+}
+
+/** 1 + how many candidates score strictly lower than the first (the true image): ties favour it. */
+const rankOfFirst = (scores: readonly number[]) => 1 + scores.filter((s) => s < scores[0]!).length
+
+function summariseRanks(ranks: readonly number[], candidates: number): RankSummary {
+  return {
+    candidates,
+    median: median(ranks),
+    mean: round(mean(ranks), 2),
+    top1: round(ranks.filter((r) => r === 1).length / ranks.length),
+    top5: round(ranks.filter((r) => r <= 5).length / ranks.length),
+    chanceMedian: (candidates + 1) / 2,
   }
 }
