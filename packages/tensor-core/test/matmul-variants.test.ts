@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Storage } from '../src/backend/backend.js'
-import { convOutputSize, type ConvGeometry } from '../src/kernels/conv.js'
+import { convOutputSize, type ConvGeometry } from '../src/kernels/im2col.js'
 import { roundToF16 } from '../src/dtype.js'
 import { matmulCpu, type MatmulParams } from '../src/kernels/matmul.js'
 import { autotuneMatmul, autotuneSeenMatmuls, clearMatmulTuning, matmulShapeClass } from '../src/autotune.js'

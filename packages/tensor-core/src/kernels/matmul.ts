@@ -1,6 +1,6 @@
 import type { DType } from '../dtype.js'
 import type { Kernel, ShaderSpec } from '../kernel.js'
-import { GEOMETRY_UNIFORM_DECLS, geometryUniforms, im2colCpu, im2colLoad4Wgsl, im2colLoadWgsl, type ConvGeometry } from './conv.js'
+import { GEOMETRY_UNIFORM_DECLS, geometryUniforms, im2colCpu, im2colLoad4Wgsl, im2colLoadWgsl, type ConvGeometry } from './im2col.js'
 
 export type Activation = 'none' | 'relu' | 'gelu' | 'quickGelu'
 

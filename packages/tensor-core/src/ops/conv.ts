@@ -1,6 +1,7 @@
 import { isGradEnabled, record } from '../autograd.js'
 import { DTypeError, ShapeError } from '../errors.js'
-import { col2imKernel, convOutputSize, convWeightGradKernel, patchSize, pixelCount, weightGradChunks, type ConvGeometry, type ConvWeightGradParams } from '../kernels/conv.js'
+import { col2imKernel, convWeightGradKernel, weightGradChunks, type ConvWeightGradParams } from '../kernels/conv.js'
+import { convOutputSize, patchSize, pixelCount, type ConvGeometry } from '../kernels/im2col.js'
 import type { Activation, MatmulParams } from '../kernels/matmul.js'
 import { maxPoolBackwardKernel, maxPoolKernel, type MaxPoolParams } from '../kernels/pool.js'
 import { fmt } from '../shape.js'
