@@ -1,3 +1,4 @@
+import { activationCpu, activationGradCpu, activationWgsl } from './activations.js'
 import type { ComputeType, ElementwiseOp } from './elementwise.js'
 
 /** Defines an elementwise formula once, for WGSL and the CPU reference. */
@@ -6,14 +7,12 @@ function formula(name: string, arity: 1 | 2 | 3, wgsl: ElementwiseOp['wgsl'], cp
 }
 
 const isInt = (c: ComputeType) => c !== 'f32'
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI)
 
 function erfApprox(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x))
   const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x)
   return Math.sign(x) * y
 }
-const sigmoidOf = (x: number) => 1 / (1 + Math.exp(-x))
 
 /** Every formula the elementwise kernel knows, forward and backward helpers alike. */
 export const FORMULAS = {
@@ -30,17 +29,12 @@ export const FORMULAS = {
   sin: formula('sin', 1, ([a]) => `sin(${a})`, ([a]) => Math.sin(a!)),
   cos: formula('cos', 1, ([a]) => `cos(${a})`, ([a]) => Math.cos(a!)),
   // NaN in, NaN out, as PyTorch (and Math.max) does: WGSL's max/min/clamp may drop a NaN.
-  relu: formula('relu', 1, ([a], c) => (isInt(c) ? `max(${a}, ${c}(0))` : `select(max(${a}, 0.0), ${a}, tessera_is_nan(${a}))`), ([a]) => Math.max(a!, 0)),
-  sigmoid: formula('sigmoid', 1, ([a]) => `1.0 / (1.0 + exp(-${a}))`, ([a]) => sigmoidOf(a!)),
+  relu: formula('relu', 1, ([a], c) => (isInt(c) ? `max(${a}, ${c}(0))` : activationWgsl.relu(a!)), ([a]) => activationCpu.relu(a!)),
+  sigmoid: formula('sigmoid', 1, ([a]) => activationWgsl.sigmoid(a!), ([a]) => activationCpu.sigmoid(a!)),
   tanh: formula('tanh', 1, ([a]) => `safe_tanh(${a})`, ([a]) => Math.tanh(a!)),
-  gelu: formula(
-    'gelu',
-    1,
-    ([a]) => `0.5 * ${a} * (1.0 + safe_tanh(${SQRT_2_OVER_PI} * (${a} + 0.044715 * ${a} * ${a} * ${a})))`,
-    ([a]) => 0.5 * a! * (1 + Math.tanh(SQRT_2_OVER_PI * (a! + 0.044715 * a! ** 3))),
-  ),
+  gelu: formula('gelu', 1, ([a]) => activationWgsl.gelu(a!), ([a]) => activationCpu.gelu(a!)),
   geluErf: formula('geluErf', 1, ([a]) => `0.5 * ${a} * (1.0 + erf_approx(${a} * ${Math.SQRT1_2}))`, ([a]) => 0.5 * a! * (1 + erfApprox(a! * Math.SQRT1_2))),
-  quickGelu: formula('quickGelu', 1, ([a]) => `${a} / (1.0 + exp(-1.702 * ${a}))`, ([a]) => a! * sigmoidOf(1.702 * a!)),
+  quickGelu: formula('quickGelu', 1, ([a]) => activationWgsl.quickGelu(a!), ([a]) => activationCpu.quickGelu(a!)),
   add: formula('add', 2, ([a, b]) => `${a} + ${b}`, ([a, b], c) => wrap(a! + b!, c)),
   sub: formula('sub', 2, ([a, b]) => `${a} - ${b}`, ([a, b], c) => wrap(a! - b!, c)),
   mul: formula('mul', 2, ([a, b]) => `${a} * ${b}`, ([a, b], c) => (isInt(c) ? wrap(Math.imul(a!, b!), c) : a! * b!)),
@@ -61,32 +55,14 @@ export const FORMULAS = {
   reluBackward: formula('reluBackward', 2, ([x, g]) => `select(0.0, ${g}, ${x} > 0.0)`, ([x, g]) => (x! > 0 ? g! : 0)),
   sigmoidBackward: formula('sigmoidBackward', 2, ([y, g]) => `${g} * ${y} * (1.0 - ${y})`, ([y, g]) => g! * y! * (1 - y!)),
   tanhBackward: formula('tanhBackward', 2, ([y, g]) => `${g} * (1.0 - ${y} * ${y})`, ([y, g]) => g! * (1 - y! * y!)),
-  geluBackward: formula(
-    'geluBackward',
-    2,
-    ([x, g]) =>
-      `${g} * gelu_tanh_grad(${x})`,
-    ([x, g]) => {
-      const inner = SQRT_2_OVER_PI * (x! + 0.044715 * x! ** 3)
-      const th = Math.tanh(inner)
-      return g! * (0.5 * (1 + th) + 0.5 * x! * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x! * x!))
-    },
-  ),
+  geluBackward: formula('geluBackward', 2, ([x, g]) => `${g} * gelu_tanh_grad(${x})`, ([x, g]) => g! * activationGradCpu.gelu(x!)),
   geluErfBackward: formula(
     'geluErfBackward',
     2,
     ([x, g]) => `${g} * (0.5 * (1.0 + erf_approx(${x} * ${Math.SQRT1_2})) + ${x} * ${1 / Math.sqrt(2 * Math.PI)} * exp(-0.5 * ${x} * ${x}))`,
     ([x, g]) => g! * (0.5 * (1 + erfApprox(x! * Math.SQRT1_2)) + (x! * Math.exp(-0.5 * x! * x!)) / Math.sqrt(2 * Math.PI)),
   ),
-  quickGeluBackward: formula(
-    'quickGeluBackward',
-    2,
-    ([x, g]) => `${g} * quick_gelu_grad(${x})`,
-    ([x, g]) => {
-      const s = sigmoidOf(1.702 * x!)
-      return g! * (s + 1.702 * x! * s * (1 - s))
-    },
-  ),
+  quickGeluBackward: formula('quickGeluBackward', 2, ([x, g]) => `${g} * quick_gelu_grad(${x})`, ([x, g]) => g! * activationGradCpu.quickGelu(x!)),
 } satisfies Record<string, ElementwiseOp>
 
 function wrap(v: number, c: ComputeType): number {
