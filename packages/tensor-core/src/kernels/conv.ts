@@ -1,4 +1,4 @@
-import type { DType, HostArray } from '../dtype.js'
+import type { DType } from '../dtype.js'
 import { groupsFor, type Kernel } from '../kernel.js'
 import { forEachPatchTap, GEOMETRY_UNIFORM_DECLS, geometryUniforms, im2colCpu, pixelCount, patchSize, type ConvGeometry } from './im2col.js'
 import { matmulCpu, type MatmulParams } from './matmul.js'

@@ -1,6 +1,6 @@
 import { noGrad, record } from '../autograd.js'
 import type { Tensor } from '../tensor.js'
-import { normalizeAxis, type Shape } from '../shape.js'
+import { normalizeAxis } from '../shape.js'
 import { broadcastTo } from './broadcast.js'
 import { cast, div, eq, exp, mul, sub } from './elementwise.js'
 import { reshape } from './layout.js'
