@@ -3,7 +3,7 @@
 // with the shift augmentation), and the CLIP directory it writes loaded back by Tessera.
 import { CLIP, ClipTrainer, loadClip, saveClip, trainCaptionTokenizer } from '@tessera/clip-rerank'
 import { loadPackedDataset, makeShapesDataset, Mulberry32, savePackedDataset } from '@tessera/datasets'
-import { Device, readSafetensorsFile, tidy } from '@tessera/tensor-core'
+import { Device, tidy, io } from '@tessera/tensor-core'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -108,7 +108,7 @@ describe('python/train.py clip under torchrun', () => {
       'with torch.no_grad(): img = m.encode_image(x); txt = m.encode_text(t)',
       `write_safetensors(${JSON.stringify(dump)}, {'image': img, 'text': txt})`,
     ].join('\n'))
-    const { tensors } = await readSafetensorsFile(dump)
+    const { tensors } = await io.readSafetensorsFile(dump)
     const imageDiff = maxAbsDiff(ours.image, tensors.image!.data as Float32Array)
     const textDiff = maxAbsDiff(ours.text, tensors.text!.data as Float32Array)
     console.log(`clip: the trained CLIP in Tessera vs PyTorch: image features within ${imageDiff.toExponential(2)}, text features within ${textDiff.toExponential(2)}`)

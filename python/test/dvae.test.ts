@@ -7,7 +7,7 @@ import { loadBundle, saveBundle } from '@tessera/dalle'
 import { loadPackedDataset, makeShapesDataset, Mulberry32, savePackedDataset } from '@tessera/datasets'
 import { DiscreteVAE, DvaeTrainer } from '@tessera/dvae'
 import { Prior } from '@tessera/prior'
-import { Device, readSafetensorsFile, tidy } from '@tessera/tensor-core'
+import { Device, tidy, io } from '@tessera/tensor-core'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -124,7 +124,7 @@ describe('python/train.py dvae under torchrun', () => {
       'with torch.no_grad(): logits = enc(map_pixels(x)); decoded = images_of(dec, t, 32)',
       `write_safetensors(${JSON.stringify(dump)}, {'logits': logits, 'decoded': decoded})`,
     ].join('\n'))
-    const { tensors } = await readSafetensorsFile(dump)
+    const { tensors } = await io.readSafetensorsFile(dump)
     const logitsDiff = maxAbsDiff(ours.logits, tensors.logits!.data as Float32Array)
     const decodedDiff = maxAbsDiff(ours.decoded, tensors.decoded!.data as Float32Array)
     console.log(`dvae: the trained bundle in Tessera vs PyTorch: encoder logits within ${logitsDiff.toExponential(2)}, decoded images within ${decodedDiff.toExponential(2)}`)

@@ -7,7 +7,7 @@ import { loadBundle, saveBundle } from '@tessera/dalle'
 import { Mulberry32 } from '@tessera/datasets'
 import { DiscreteVAE } from '@tessera/dvae'
 import { packTokenDataset, Prior, PriorTrainer, tokenDataset, unpackTokenDataset, type TokenDataset } from '@tessera/prior'
-import { Device, readSafetensorsFile, tidy } from '@tessera/tensor-core'
+import { Device, tidy, io } from '@tessera/tensor-core'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -134,7 +134,7 @@ describe('python/train.py prior under torchrun', () => {
       'with torch.no_grad(): t, i = m(text, image)',
       `write_safetensors(${JSON.stringify(dump)}, {'text': t, 'image': i})`,
     ].join('\n'))
-    const { tensors } = await readSafetensorsFile(dump)
+    const { tensors } = await io.readSafetensorsFile(dump)
     const textDiff = maxAbsDiff(ours.text, tensors.text!.data as Float32Array)
     const imageDiff = maxAbsDiff(ours.image, tensors.image!.data as Float32Array)
     console.log(`prior: the trained bundle in Tessera vs PyTorch: text logits within ${textDiff.toExponential(2)}, image logits within ${imageDiff.toExponential(2)}`)

@@ -1,6 +1,6 @@
 import { loadBundle } from '@tessera/dalle'
 import { encodePng, makeShapesDataset, planesToRgba } from '@tessera/datasets'
-import { CHECKPOINT_FILE, Device } from '@tessera/tensor-core'
+import { Device, io } from '@tessera/tensor-core'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -120,7 +120,7 @@ describe('on shapes, and resuming', () => {
     const interrupted = join(work, 'interrupted')
     const started = startTessera(prior(interrupted, 30))
     // The first checkpoint (step 2) is written by a rename: once it is there the run is training on.
-    while (!existsSync(join(interrupted, 'checkpoints', CHECKPOINT_FILE))) await new Promise((r) => setTimeout(r, 20))
+    while (!existsSync(join(interrupted, 'checkpoints', io.CHECKPOINT_FILE))) await new Promise((r) => setTimeout(r, 20))
     started.child.kill('SIGINT')
     const stopped = await started.done
     expect(stopped.status).toBe(130)
@@ -173,7 +173,7 @@ describe('bad input: a non-zero exit and one line to act on', () => {
     ['--resume with nothing to resume', () => ['train', 'dvae', '--data', 'shapes:16', '--out', join(work, 'fresh'), '--resume'], /--resume: there is no checkpoint in .*fresh\/checkpoints to resume; drop --resume to start a new run/],
     ['a new run over a checkpoint', async () => {
       await mkdir(join(work, 'taken', 'checkpoints'), { recursive: true })
-      await writeFile(join(work, 'taken', 'checkpoints', CHECKPOINT_FILE), '')
+      await writeFile(join(work, 'taken', 'checkpoints', io.CHECKPOINT_FILE), '')
       return ['train', 'prior', '--data', 'shapes:48', '--out', join(work, 'taken')]
     }, /taken\/checkpoints already holds a checkpoint: add --resume to continue that run, or choose another --out or --checkpoints/],
     ['--export without --resume', () => ['train', 'clip', '--out', join(work, 'x'), '--export'], /--export writes a checkpoint's model as it is: add --resume/],

@@ -4,7 +4,7 @@ import { fileMapSource, loadBundle, urlSource, type BundleSource, type DalleBund
 import { imagesToTensor } from '@tessera/dvae'
 import { listPlugins, MASK_SCHEDULES } from '@tessera/plugins'
 import { PriorTrainer, tokenDataset } from '@tessera/prior'
-import { Device, serializeSafetensors } from '@tessera/tensor-core'
+import { Device, io } from '@tessera/tensor-core'
 import type { FromWorker, GenerateRequest, ModelInfo, Rgba, ToWorker } from './protocol.js'
 import { zipStored } from './zip.js'
 
@@ -156,7 +156,7 @@ async function exportBundle(id: number): Promise<void> {
     if (bytes) files[path] = bytes
   }
   const weights = manifest.components.prior.files.weights ?? 'prior/prior.safetensors'
-  files[weights] = serializeSafetensors(await bundle.prior.hostStateDict())
+  files[weights] = io.serializeSafetensors(await bundle.prior.hostStateDict())
   const top = JSON.parse(new TextDecoder().decode(files['manifest.json']))
   top.training = { ...top.training, fineTuned: { steps: trainedSteps, where: 'Tessera playground (browser)', at: new Date().toISOString() } }
   files['manifest.json'] = new TextEncoder().encode(JSON.stringify(top, null, 2) + '\n')

@@ -1,4 +1,4 @@
-import { nn, parseSafetensors, readSafetensorsFile, writeSafetensorsFile, type Device, type HostTensor } from '@tessera/tensor-core'
+import { nn, type Device, io } from '@tessera/tensor-core'
 import { ClipTokenizer } from '@tessera/bpe'
 import { CLIP } from './clip.js'
 import { configFromStateDict, resolveConfig, type ClipConfig, type ResolvedClipConfig } from './config.js'
@@ -24,7 +24,7 @@ export interface ClipManifest {
 }
 
 /** Loads a state dict into a CLIP; name or shape mismatches become a ClipWeightsError that says what to check. */
-export function loadClipStateDict(model: CLIP, tensors: Record<string, HostTensor>, source = 'the state dict'): void {
+export function loadClipStateDict(model: CLIP, tensors: Record<string, io.HostTensor>, source = 'the state dict'): void {
   try {
     model.loadStateDict(tensors)
   } catch (error) {
@@ -37,8 +37,8 @@ export function loadClipStateDict(model: CLIP, tensors: Record<string, HostTenso
 
 /** Builds a CLIP from in-memory safetensors bytes (browser: a fetched file); config from the manifest or read off the shapes. */
 export function clipFromBytes(device: Device, bytes: Uint8Array, config?: ClipConfig): CLIP {
-  const parsed = parseSafetensors(bytes)
-  const tensors = Object.fromEntries(parsed.names().map((n) => [n, parsed.get(n)])) as Record<string, HostTensor>
+  const parsed = io.parseSafetensors(bytes)
+  const tensors = Object.fromEntries(parsed.names().map((n) => [n, parsed.get(n)])) as Record<string, io.HostTensor>
   const model = new CLIP(device, config ? resolveConfig(config) : configFromStateDict(tensors))
   try {
     loadClipStateDict(model, tensors, WEIGHTS_FILE)
@@ -86,9 +86,9 @@ export async function loadClipTokenizer(dir: string, manifest?: ClipManifest): P
 export async function loadClip(device: Device, dir: string): Promise<{ model: CLIP; manifest: ClipManifest; tokenizer: ClipTextTokenizer }> {
   const { join } = await import('node:path')
   const manifest = await readClipManifest(dir)
-  let tensors: Record<string, HostTensor>
+  let tensors: Record<string, io.HostTensor>
   try {
-    tensors = (await readSafetensorsFile(join(dir, WEIGHTS_FILE))).tensors
+    tensors = (await io.readSafetensorsFile(join(dir, WEIGHTS_FILE))).tensors
   } catch (error) {
     throw new ClipWeightsError(`cannot read ${join(dir, WEIGHTS_FILE)}: ${(error as Error).message}`)
   }
@@ -108,7 +108,7 @@ export async function saveClip(model: CLIP, dir: string, opts: { tokenizer?: Cli
   const { mkdir, writeFile } = await import('node:fs/promises')
   const { join } = await import('node:path')
   await mkdir(dir, { recursive: true })
-  await writeSafetensorsFile(join(dir, WEIGHTS_FILE), await model.hostStateDict())
+  await io.writeSafetensorsFile(join(dir, WEIGHTS_FILE), await model.hostStateDict())
   // A tokenizer given as an object is saved beside the weights; 'clip' (or none) names OpenAI's.
   const own = opts.tokenizer !== undefined && opts.tokenizer !== 'clip'
   if (own) await writeFile(join(dir, TOKENIZER_FILE), JSON.stringify((opts.tokenizer as ClipTokenizer).bpe.toJSON()) + '\n')

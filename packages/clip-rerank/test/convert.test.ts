@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { readSafetensorsFile, tidy } from '@tessera/tensor-core'
+import { tidy, io } from '@tessera/tensor-core'
 import { configFromStateDict, loadClip } from '../src/index.js'
 import { device, maxRelativeError } from './helpers.js'
 
@@ -18,11 +18,11 @@ describe('convert_openai_clip.py output', () => {
     const { model, manifest } = await loadClip(d, DIR)
     expect(manifest.source).toBe('convert_openai_clip.py ViT-tiny.pt')
     expect(manifest.tokenizer).toBe('clip')
-    const raw = await readSafetensorsFile(join(DIR, 'clip.safetensors'), { keepF16: true })
+    const raw = await io.readSafetensorsFile(join(DIR, 'clip.safetensors'), { keepF16: true })
     expect(raw.tensors['visual.conv1.weight']!.dtype).toBe('f16')
     // build_model's reading of the shapes gives the manifest's config.
     expect(configFromStateDict(raw.tensors)).toEqual(manifest.config)
-    const { tensors: ref } = await readSafetensorsFile(join(DIR, 'reference.safetensors'))
+    const { tensors: ref } = await io.readSafetensorsFile(join(DIR, 'reference.safetensors'))
     const [img, txt] = tidy(() => [model.encodeImage(d.tensor(ref.images!.data, ref.images!.shape)), model.encodeText(d.tensor(ref.tokens!.data, ref.tokens!.shape))])
     expect(maxRelativeError(await img!.read(), ref.image_features!.data as Float32Array, 1e-2)).toBeLessThan(1e-4)
     expect(maxRelativeError(await txt!.read(), ref.text_features!.data as Float32Array, 1e-2)).toBeLessThan(1e-4)

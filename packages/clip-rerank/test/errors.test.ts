@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { readSafetensorsFile } from '@tessera/tensor-core'
+import { io } from '@tessera/tensor-core'
 import { CLIP, ClipConfigError, ClipInputError, ClipWeightsError, configFromStateDict, loadClip, loadClipStateDict, preset, resolveConfig, trainCaptionTokenizer, VIT_B_32 } from '../src/index.js'
 import { device } from './helpers.js'
 
@@ -17,7 +17,7 @@ describe('errors a user can act on', () => {
 
   it('weights: a missing or mis-shaped name says which and what to check; build_model reads the config off the shapes', async () => {
     const d = await device('cpu')
-    const { tensors } = await readSafetensorsFile(`${FIXTURE}/clip.safetensors`)
+    const { tensors } = await io.readSafetensorsFile(`${FIXTURE}/clip.safetensors`)
     const config = configFromStateDict(tensors)
     // build_model's heads (width/64) cannot be read off shapes; everything else can.
     expect(config).toMatchObject({ embedDim: 24, imageResolution: 16, visionLayers: 2, visionWidth: 32, visionPatchSize: 4, contextLength: 7, vocabSize: 40, transformerWidth: 48, transformerLayers: 2 })

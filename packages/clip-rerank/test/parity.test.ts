@@ -1,14 +1,14 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { optim, readSafetensorsFile, tidy, type HostTensor } from '@tessera/tensor-core'
+import { optim, tidy, io } from '@tessera/tensor-core'
 import { clipObjective, loadClip } from '../src/index.js'
 import { device, maxRelativeError } from './helpers.js'
 
 // Built by fixtures/make_fixtures.py: OpenAI's CLIP structure in PyTorch at a tiny size.
 const FIXTURE = fileURLToPath(new URL('../fixtures/tiny', import.meta.url))
 
-async function reference(): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }> {
-  return readSafetensorsFile(`${FIXTURE}/reference.safetensors`)
+async function reference(): Promise<{ tensors: Record<string, io.HostTensor>; metadata: Record<string, string> }> {
+  return io.readSafetensorsFile(`${FIXTURE}/reference.safetensors`)
 }
 
 // The reference is PyTorch in f64 from the same f32 weights: the exact answer.

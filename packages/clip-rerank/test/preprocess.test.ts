@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { readSafetensorsFile } from '@tessera/tensor-core'
+import { io } from '@tessera/tensor-core'
 import { CLIP_STD, preprocess } from '../src/index.js'
 
 // fixtures/make_preprocess_fixture.py: OpenAI's _transform with PIL (bicubic resize of the
@@ -10,7 +10,7 @@ const CASES = [[37, 29, 16], [64, 64, 32], [50, 81, 24], [31, 64, 16]] as const
 
 describe("OpenAI's preprocessing", () => {
   it.each(CASES.map((c, k) => [k, ...c] as const))('case %i: %i×%i → %i matches PIL within its 8-bit rounding', async (k, w, h, r) => {
-    const { tensors } = await readSafetensorsFile(FIXTURE)
+    const { tensors } = await io.readSafetensorsFile(FIXTURE)
     const input = tensors[`input.${k}`]!.data as Float32Array
     const expected = tensors[`expected.${k}`]!.data as Float32Array
     const got = preprocess({ channels: 3, height: h, width: w, data: input }, r)

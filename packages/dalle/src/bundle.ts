@@ -1,7 +1,7 @@
 import { BPETokenizer } from '@tessera/bpe'
 import { DiscreteVAE, saveDvae } from '@tessera/dvae'
 import { Prior, savePrior, type PriorConfig } from '@tessera/prior'
-import { nn, parseSafetensors, writeFileAtomic, type Device, type HostTensor } from '@tessera/tensor-core'
+import { nn, type Device, io } from '@tessera/tensor-core'
 import { BundleNotFoundError, CorruptComponentError, MissingComponentError, type ComponentName } from './errors.js'
 import { generateImages, type GenerateOptions, type GenerateResult } from './generate.js'
 import { BUNDLE_FORMAT, BUNDLE_MANIFEST, BUNDLE_VERSION, checkConfigs, checkTokenizer, parseManifest, type BundleManifest, type ComponentEntry, type SamplingDefaults } from './manifest.js'
@@ -97,17 +97,17 @@ async function readRequired(source: BundleSource, component: ComponentName, file
   return bytes
 }
 
-async function readWeights(source: BundleSource, component: ComponentName, file: string): Promise<Record<string, HostTensor>> {
+async function readWeights(source: BundleSource, component: ComponentName, file: string): Promise<Record<string, io.HostTensor>> {
   const bytes = await readRequired(source, component, file)
   try {
-    const parsed = parseSafetensors(bytes)
+    const parsed = io.parseSafetensors(bytes)
     return Object.fromEntries(parsed.names().map((n) => [n, parsed.get(n)]))
   } catch (error) {
     throw new CorruptComponentError(component, file, `not a readable safetensors file (${(error as Error).message})`)
   }
 }
 
-function loadInto(module: nn.Module, tensors: Record<string, HostTensor>, component: ComponentName, file: string): void {
+function loadInto(module: nn.Module, tensors: Record<string, io.HostTensor>, component: ComponentName, file: string): void {
   try {
     module.loadStateDict(tensors)
   } catch (error) {
@@ -213,13 +213,13 @@ export async function saveBundle(dir: string, parts: SaveBundleParts): Promise<B
 
   await mkdir(dir, { recursive: true })
   const encoder = new TextEncoder()
-  await writeFileAtomic(join(dir, 'tokenizer.json'), encoder.encode(JSON.stringify(parts.tokenizer)))
+  await io.writeFileAtomic(join(dir, 'tokenizer.json'), encoder.encode(JSON.stringify(parts.tokenizer)))
   await saveDvae(parts.dvae, join(dir, 'dvae'), provenance.dvae)
   await savePrior(parts.prior, join(dir, 'prior'), provenance.prior)
   if (parts.clip) {
     await mkdir(join(dir, 'clip'), { recursive: true })
     for (const file of Object.values(parts.clip.files)) await copyFile(join(parts.clip.dir, file), join(dir, 'clip', basename(file)))
   }
-  await writeFileAtomic(join(dir, BUNDLE_MANIFEST), encoder.encode(JSON.stringify(manifest, null, 2) + '\n'))
+  await io.writeFileAtomic(join(dir, BUNDLE_MANIFEST), encoder.encode(JSON.stringify(manifest, null, 2) + '\n'))
   return manifest
 }

@@ -19,7 +19,8 @@ import { describe, expect, it } from 'vitest'
 import * as dalle from '../src/index.js'
 import { cpuDevice } from './helpers.js'
 
-const packages = { core, bpe, datasets, plugins, dvae, prior, clip, dalle, models } as Record<string, Record<string, unknown>>
+// Namespaces that hold error classes count as packages of their own (core.io: weights and checkpoint files).
+const packages = { core, 'core.io': core.io, bpe, datasets, plugins, dvae, prior, clip, dalle, models } as Record<string, Record<string, unknown>>
 
 /** Every exported class whose name ends in Error, per package. */
 const errorClasses = Object.entries(packages).flatMap(([pkg, exports]) =>
@@ -54,8 +55,8 @@ describe('one error family', () => {
       'core.DeviceLimitError': 'device_limit',
       'core.TensorStateError': 'tensor_state',
       'core.InvalidArgumentError': 'invalid_argument',
-      'core.CheckpointError': 'checkpoint',
-      'core.CheckpointChecksumError': 'checkpoint_checksum',
+      'core.io.CheckpointError': 'checkpoint',
+      'core.io.CheckpointChecksumError': 'checkpoint_checksum',
       'core.TrainingError': 'training',
       'bpe.BpeFormatError': 'bpe_format',
       'bpe.VocabularyNotFoundError': 'vocabulary_not_found',
@@ -78,8 +79,8 @@ describe('one error family', () => {
 
   it('instances carry their code; SafetensorsError keeps its per-cause codes', () => {
     expect(new core.ShapeError('x').code).toBe('shape')
-    expect(new core.SafetensorsError('truncated', 'x')).toMatchObject({ code: 'truncated', name: 'SafetensorsError' })
-    expect(new core.SafetensorsError('truncated', 'x')).toBeInstanceOf(bpe.TesseraError)
+    expect(new core.io.SafetensorsError('truncated', 'x')).toMatchObject({ code: 'truncated', name: 'SafetensorsError' })
+    expect(new core.io.SafetensorsError('truncated', 'x')).toBeInstanceOf(bpe.TesseraError)
   })
 })
 

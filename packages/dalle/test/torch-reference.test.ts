@@ -7,7 +7,7 @@
 import { BPETokenizer } from '@tessera/bpe'
 import { clipTokenizerFromJSON } from '@tessera/clip-rerank'
 import { getPlugin } from '@tessera/plugins'
-import { ops, readSafetensorsFile, tidy, type HostTensor } from '@tessera/tensor-core'
+import { ops, tidy, io } from '@tessera/tensor-core'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -43,7 +43,7 @@ function runPython(args: string[], input?: string): string {
 interface Reference {
   tokens: Int32Array
   logits: Float32Array
-  images: HostTensor
+  images: io.HostTensor
   scores: Float32Array
   report: { candidates: number[]; scores: number[]; sampling: Record<string, unknown> }
 }
@@ -52,7 +52,7 @@ interface Reference {
 async function reference(work: string, bundleDir: string, prompt: string, flags: string[]): Promise<Reference> {
   const dump = join(work, `dump-${Math.random().toString(36).slice(2)}.safetensors`)
   const out = runPython([GENERATE_TORCH, prompt, '--model', bundleDir, '--out', join(work, 'png'), '--dump', dump, '--json', '--threads', '1', ...flags])
-  const { tensors } = await readSafetensorsFile(dump)
+  const { tensors } = await io.readSafetensorsFile(dump)
   return {
     tokens: Int32Array.from(tensors.tokens!.data),
     logits: Float32Array.from(tensors.logits!.data),
@@ -203,7 +203,7 @@ describe('the PyTorch reference of generate (scripts/generate_torch.py)', () => 
         "print(json.dumps([''.join('1' if v > float('-inf') else '0' for v in row) for row in out.tolist()]))",
       ].join('\n')]),
     ) as string[]
-    const { tensors } = await readSafetensorsFile(dump)
+    const { tensors } = await io.readSafetensorsFile(dump)
     const logits = tensors.logits!
     const V = logits.shape.at(-1)!
     const device = await cpuDevice()

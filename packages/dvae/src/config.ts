@@ -79,26 +79,3 @@ export function tokenGridSize(config: DvaeConfig, imageSize = config.imageSize):
 export function groupWidth(config: DvaeConfig, g: number): number {
   return config.nHid * 2 ** (g - 1)
 }
-
-/**
- * An upper bound on the floats of any one tensor a forward pass makes per image, for splitting
- * batches under Device.maxTensorBytes. Convolutions unfold their input (im2col: kernel² values
- * per input channel and pixel), so the largest tensors are the unfolded inputs of the 3×3 and
- * 7×7 convolutions at full resolution, the widest activations, and the code logits / one-hot
- * codes. Group g works at side imageSize/2^(g−1) and width nHid·2^(g−1) on both sides.
- */
-export function peakFloatsPerImage(config: DvaeConfig, half: 'encoder' | 'decoder'): number {
-  const grid = tokenGridSize(config)
-  let peak = grid * grid * config.vocabSize
-  for (let g = 1; g <= config.groupCount; g++) {
-    const side = config.imageSize / 2 ** (g - 1)
-    const width = groupWidth(config, g)
-    // Encoder blocks open with a 3×3 conv of their input (the previous group's width, ≤ width);
-    // decoder blocks with a 1×1 conv of theirs (the coarser group's upsampled width, 2·width, or
-    // nInit), then 3×3 convs at width/4.
-    const perPixel = half === 'encoder' ? 9 * width : Math.max(2 * width, config.nInit, (9 * width) / 4)
-    peak = Math.max(peak, side * side * perPixel)
-  }
-  if (half === 'encoder') peak = Math.max(peak, config.imageSize * config.imageSize * config.channels * 49)
-  return peak
-}

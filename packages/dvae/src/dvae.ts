@@ -1,5 +1,5 @@
-import { nn, noGrad, ops, tidy, type Device, type Tensor } from '@tessera/tensor-core'
-import { peakFloatsPerImage, preset, resolveConfig, tokenGridSize, type DvaeConfig } from './config.js'
+import { inSlices, nn, noGrad, ops, tidy, type Device, type Tensor } from '@tessera/tensor-core'
+import { preset, resolveConfig, tokenGridSize, type DvaeConfig } from './config.js'
 import { DvaeInputError } from './errors.js'
 import { Decoder } from './model/decoder.js'
 import { Encoder } from './model/encoder.js'
@@ -52,7 +52,7 @@ export class DiscreteVAE extends nn.Module {
    * this is inference: nothing is recorded for autograd (training goes through dvaeObjective).
    */
   logits(images: Tensor): Tensor {
-    return noGrad(() => tidy(() => this.inBatches(images, 'encoder', (x) => this.encoder.forward(mapPixels(x)))))
+    return noGrad(() => tidy(() => inSlices(images, (x) => this.encoder.forward(mapPixels(x)), { key: this.encoder })))
   }
 
   /**
@@ -69,24 +69,7 @@ export class DiscreteVAE extends nn.Module {
 
   /** Tokens, i32 [N, h, w] → the decoder's raw output [N, 2·C, H, W] (logit-Laplace μ then log b). */
   decodeStats(tokens: Tensor): Tensor {
-    return noGrad(() => tidy(() => this.inBatches(tokens, 'decoder', (t) => this.decoder.forwardTokens(t))))
-  }
-
-  /**
-   * `run` over slices of the batch small enough that no tensor of the pass outgrows what the
-   * device can bind (Device.maxTensorBytes, 128 MiB on lavapipe and in browsers by default),
-   * concatenated. A searched encode decodes N·(candidates + 1) images at once, which for the
-   * wider models crosses that limit at a few dozen images.
-   */
-  private inBatches(x: Tensor, half: 'encoder' | 'decoder', run: (slice: Tensor) => Tensor): Tensor {
-    // A quarter's margin for the padding of packed matmul operands.
-    const perImage = 1.25 * 4 * peakFloatsPerImage(this.config, half)
-    const batch = Math.max(1, Math.floor(this.device.maxTensorBytes / perImage))
-    const n = x.shape[0]!
-    if (n <= batch) return run(x)
-    const parts: Tensor[] = []
-    for (let start = 0; start < n; start += batch) parts.push(tidy(() => run(ops.slice(x, [{ start, end: Math.min(n, start + batch) }]))))
-    return ops.concat(parts, 0)
+    return noGrad(() => tidy(() => inSlices(tokens, (t) => this.decoder.forwardTokens(t), { key: this.decoder })))
   }
 
   /** Tokens, i32 [N, h, w] → images in [0, 1], [N, C, H, W]: unmap(sigmoid(μ)). */

@@ -1,5 +1,5 @@
 export { DvaeConfigError, DvaeInputError, DvaeWeightsError, DvaeTrainingError } from './errors.js'
-export { OPENAI_CONFIG, PRESETS, preset, resolveConfig, tokenGridSize, groupWidth, peakFloatsPerImage, type DvaeConfig, type PresetName } from './config.js'
+export { OPENAI_CONFIG, PRESETS, preset, resolveConfig, tokenGridSize, groupWidth, type DvaeConfig, type PresetName } from './config.js'
 export { LOGIT_LAPLACE_EPS, mapPixels, unmapPixels } from './pixels.js'
 export { DiscreteVAE, oneHotCodes, statsToImages, type CreateOptions, type EncodeOptions } from './dvae.js'
 export { searchTokens, type TokenSearchOptions } from './token-search.js'

@@ -1,4 +1,4 @@
-import { nn, parseSafetensors, readSafetensorsFile, writeSafetensorsFile, type HostTensor } from '@tessera/tensor-core'
+import { nn, io } from '@tessera/tensor-core'
 import { resolveConfig, type DvaeConfig } from './config.js'
 import { DiscreteVAE } from './dvae.js'
 import { DvaeWeightsError } from './errors.js'
@@ -18,7 +18,7 @@ export interface DvaeManifest {
 }
 
 /** Loads one half's tensors; a name or shape mismatch becomes a DvaeWeightsError that says which file. */
-function loadHalf(module: nn.Module, tensors: Record<string, HostTensor>, file: string): void {
+function loadHalf(module: nn.Module, tensors: Record<string, io.HostTensor>, file: string): void {
   try {
     module.loadStateDict(tensors)
   } catch (error) {
@@ -32,7 +32,7 @@ function loadHalf(module: nn.Module, tensors: Record<string, HostTensor>, file: 
 /** Loads weights given as in-memory safetensors bytes (browser: fetched files). */
 export function loadWeightsFromBytes(model: DiscreteVAE, files: { encoder: Uint8Array; decoder: Uint8Array }): void {
   for (const [half, bytes, file] of [[model.encoder, files.encoder, ENCODER_FILE], [model.decoder, files.decoder, DECODER_FILE]] as const) {
-    const parsed = parseSafetensors(bytes)
+    const parsed = io.parseSafetensors(bytes)
     loadHalf(half, Object.fromEntries(parsed.names().map((n) => [n, parsed.get(n)])), file)
   }
 }
@@ -65,9 +65,9 @@ export async function loadDvae(device: Device, dir: string): Promise<{ model: Di
   const model = new DiscreteVAE(device, manifest.config)
   try {
     for (const [half, file] of [[model.encoder, ENCODER_FILE], [model.decoder, DECODER_FILE]] as const) {
-      let tensors: Record<string, HostTensor>
+      let tensors: Record<string, io.HostTensor>
       try {
-        tensors = (await readSafetensorsFile(join(dir, file))).tensors
+        tensors = (await io.readSafetensorsFile(join(dir, file))).tensors
       } catch (error) {
         throw new DvaeWeightsError(`cannot read ${join(dir, file)}: ${(error as Error).message}`)
       }
@@ -85,8 +85,8 @@ export async function saveDvae(model: DiscreteVAE, dir: string, provenance: Reco
   const { mkdir, writeFile } = await import('node:fs/promises')
   const { join } = await import('node:path')
   await mkdir(dir, { recursive: true })
-  await writeSafetensorsFile(join(dir, ENCODER_FILE), await model.encoder.hostStateDict())
-  await writeSafetensorsFile(join(dir, DECODER_FILE), await model.decoder.hostStateDict())
+  await io.writeSafetensorsFile(join(dir, ENCODER_FILE), await model.encoder.hostStateDict())
+  await io.writeSafetensorsFile(join(dir, DECODER_FILE), await model.decoder.hostStateDict())
   const manifest: DvaeManifest = { format: 'tessera-dvae', version: 1, config: model.config, ...provenance }
   await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n')
 }

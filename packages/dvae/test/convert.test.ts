@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { readSafetensorsFile } from '@tessera/tensor-core'
+import { io } from '@tessera/tensor-core'
 import { loadDvae } from '../src/index.js'
 import { device, maxRelativeError } from './helpers.js'
 
@@ -18,7 +18,7 @@ describe('convert_openai_dvae.py output', () => {
     const { model, manifest } = await loadDvae(d, DIR)
     expect(manifest.source).toBe('convert_openai_dvae.py --self-test')
     expect(manifest.config).toMatchObject({ groupCount: 4, nHid: 8, nBlkPerGroup: 2, vocabSize: 64, nInit: 8 })
-    const { tensors: ref } = await readSafetensorsFile(join(DIR, 'reference.safetensors'))
+    const { tensors: ref } = await io.readSafetensorsFile(join(DIR, 'reference.safetensors'))
     const logits = model.logits(d.tensor(ref.images!.data, ref.images!.shape))
     expect(maxRelativeError(await logits.read(), ref.logits!.data as Float32Array, 1e-2)).toBeLessThan(1e-4)
     logits.dispose()

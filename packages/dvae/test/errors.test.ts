@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { readSafetensorsFile, ShapeError, writeSafetensorsFile } from '@tessera/tensor-core'
+import { ShapeError, io } from '@tessera/tensor-core'
 import { DiscreteVAE, DvaeConfigError, DvaeInputError, DvaeWeightsError, loadDvae, preset, resolveConfig, tokenGridSize } from '../src/index.js'
 import { device } from './helpers.js'
 
@@ -59,9 +59,9 @@ describe('typed errors', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dvae-weights-'))
     try {
       await cp(FIXTURE, dir, { recursive: true })
-      const { tensors } = await readSafetensorsFile(join(dir, 'decoder.safetensors'))
+      const { tensors } = await io.readSafetensorsFile(join(dir, 'decoder.safetensors'))
       const { ['blocks.output.conv.b']: _dropped, ...rest } = tensors
-      await writeSafetensorsFile(join(dir, 'decoder.safetensors'), { ...rest, 'blocks.output.conv.bias': tensors['blocks.output.conv.b']! })
+      await io.writeSafetensorsFile(join(dir, 'decoder.safetensors'), { ...rest, 'blocks.output.conv.bias': tensors['blocks.output.conv.b']! })
       const error = await loadDvae(d, dir).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(DvaeWeightsError)
       expect((error as Error).message).toMatch(/decoder\.safetensors.*missing: blocks\.output\.conv\.b.*unexpected: blocks\.output\.conv\.bias/)

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { noGrad, readSafetensorsFile, tidy, type HostTensor } from '@tessera/tensor-core'
+import { noGrad, tidy, io } from '@tessera/tensor-core'
 import { dvaeObjective, loadDvae, mapPixels, oneHotCodes } from '../src/index.js'
 import { device, maxRelativeError } from './helpers.js'
 
@@ -20,7 +20,7 @@ const FLOOR = 1e-2
 
 describe.each(FIXTURES.flatMap((fixture) => (['cpu', 'webgpu'] as const).map((backend) => [fixture, backend] as const)))('PyTorch parity of fixtures/%s on %s', (fixture, backend) => {
   const FIXTURE = fixtureDir(fixture)
-  const reference = (): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }> => readSafetensorsFile(`${FIXTURE}/reference.safetensors`)
+  const reference = (): Promise<{ tensors: Record<string, io.HostTensor>; metadata: Record<string, string> }> => io.readSafetensorsFile(`${FIXTURE}/reference.safetensors`)
 
   it('encoder logits, tokens, decoder output and decoded images match', async () => {
     const d = await device(backend)

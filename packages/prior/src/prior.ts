@@ -1,4 +1,4 @@
-import { nn, noGrad, ops, tidy, type Device, type HostTensor, type Tensor } from '@tessera/tensor-core'
+import { nn, noGrad, ops, tidy, type Device, type Tensor, io } from '@tessera/tensor-core'
 import { resolvePriorConfig, sequenceLength, type PriorConfig, type ResolvedPriorConfig } from './config.js'
 import { PriorInputError } from './errors.js'
 import { layerMasks, maskTensors, type LayerMask } from './masks.js'
@@ -72,7 +72,7 @@ export class Prior extends nn.Module {
 
   /** GPT-2's initialisation: weights N(0, 0.02), biases 0, LayerNorm scale 1. */
   private initWeights(rng: nn.HostRandom): void {
-    const state: Record<string, HostTensor> = {}
+    const state: Record<string, io.HostTensor> = {}
     for (const [name, t] of this.namedParameters()) {
       const data = name.endsWith('.bias') ? new Float32Array(t.size) : /(^|\.)ln_[^.]+\.weight$/.test(name) ? new Float32Array(t.size).fill(1) : nn.init.normal(t.size, 0, 0.02, rng)
       state[name] = { dtype: 'f32', shape: [...t.shape], data }

@@ -1,4 +1,4 @@
-import { nn, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile, type Device, type HostTensor } from '@tessera/tensor-core'
+import { nn, type Device, io } from '@tessera/tensor-core'
 import type { PriorConfig } from './config.js'
 import { PriorConfigError } from './errors.js'
 import { Prior } from './prior.js'
@@ -28,9 +28,9 @@ export async function loadPrior(device: Device, dir: string): Promise<{ prior: P
   if (manifest?.format !== 'tessera-prior') throw new PriorConfigError(`${manifestPath} is not a prior manifest (format ${JSON.stringify(manifest?.format)})`)
   const prior = new Prior(device, manifest.config)
   try {
-    let tensors: Record<string, HostTensor>
+    let tensors: Record<string, io.HostTensor>
     try {
-      tensors = (await readSafetensorsFile(join(dir, PRIOR_WEIGHTS))).tensors
+      tensors = (await io.readSafetensorsFile(join(dir, PRIOR_WEIGHTS))).tensors
     } catch (error) {
       throw new PriorConfigError(`cannot read ${join(dir, PRIOR_WEIGHTS)}: ${(error as Error).message}`)
     }
@@ -52,7 +52,7 @@ export async function savePrior(prior: Prior, dir: string, provenance: Record<st
   const { mkdir } = await import('node:fs/promises')
   const { join } = await import('node:path')
   await mkdir(dir, { recursive: true })
-  await writeSafetensorsFile(join(dir, PRIOR_WEIGHTS), await prior.hostStateDict())
+  await io.writeSafetensorsFile(join(dir, PRIOR_WEIGHTS), await prior.hostStateDict())
   const manifest: PriorManifest = { format: 'tessera-prior', version: 1, config: prior.config, ...provenance }
-  await writeFileAtomic(join(dir, PRIOR_MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'))
+  await io.writeFileAtomic(join(dir, PRIOR_MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'))
 }

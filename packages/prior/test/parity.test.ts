@@ -2,7 +2,7 @@
 // scripts/make_fixtures.py): logits, loss terms, every gradient and one AdamW step, per mask, on
 // the CPU reference backend and on WebGPU.
 import { getPlugin } from '@tessera/plugins'
-import { optim, readSafetensorsFile, tidy, type HostTensor } from '@tessera/tensor-core'
+import { optim, tidy, io } from '@tessera/tensor-core'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { Prior, type PriorConfig } from '../src/index.js'
@@ -12,13 +12,13 @@ const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url
 
 interface Fixture {
   config: PriorConfig
-  tensors: Record<string, HostTensor>
+  tensors: Record<string, io.HostTensor>
   json: Record<string, unknown>
 }
 
 async function load(name: string): Promise<Fixture> {
   const json = JSON.parse(readFileSync(fixture(`${name}.json`), 'utf8'))
-  const { tensors } = await readSafetensorsFile(fixture(`${name}.safetensors`))
+  const { tensors } = await io.readSafetensorsFile(fixture(`${name}.safetensors`))
   return { config: json.config, tensors, json }
 }
 

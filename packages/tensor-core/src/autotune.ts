@@ -2,7 +2,7 @@ import type { Backend } from './backend/backend.js'
 import type { Device } from './device.js'
 import { gridColumns, type MatmulParams } from './kernels/matmul.js'
 import { loadTuningFile, saveTuningFile } from './autotune-file.js'
-import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName } from './ops/matmul-select.js'
+import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName } from './ops/matmul-variants.js'
 
 /**
  * Matmul autotuning: time every candidate variant that fits a problem once per (adapter,
@@ -22,10 +22,11 @@ export function matmulShapeClass(p: MatmulParams): string {
 const tuned = new Map<string, Map<string, MatmulVariantName>>()
 
 // Winners are only winners among the candidates that ran, so the key names them: a new variant
-// is tuned again. (Read at call time: matmul-select imports this module, so at load time its
-// variants may not exist yet.)
+// is tuned again.
+const CANDIDATES = Object.keys(MATMUL_VARIANTS).join(',')
+
 function adapterKey(backend: Backend): string {
-  return `${backend.adapter.vendor}|${backend.adapter.architecture}|${backend.adapter.description}|${Object.keys(MATMUL_VARIANTS).join(',')}`
+  return `${backend.adapter.vendor}|${backend.adapter.architecture}|${backend.adapter.description}|${CANDIDATES}`
 }
 
 /** Per adapter: one problem of each untuned shape class a matmul has run, for `autotuneSeenMatmuls`. */

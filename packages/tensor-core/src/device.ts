@@ -3,9 +3,8 @@ import { CpuBackend } from './backend/cpu.js'
 import { WebGpuBackend, type WebGpuOptions } from './backend/webgpu.js'
 import { checkDType, dtypeOfArray, type DType, type HostArray } from './dtype.js'
 import { AdapterError, DTypeError, InvalidArgumentError, ShapeError } from './errors.js'
-import { emptyTensor } from './ops/creation.js'
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js'
-import type { Tensor } from './tensor.js'
+import { StorageRef, Tensor } from './tensor.js'
 import { RandomGenerator } from './random-state.js'
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu'
@@ -86,6 +85,16 @@ export class Device {
     return this.backend.maxTensorBytes
   }
 
+  /**
+   * A tensor on fresh, uninitialised storage (pooled memory holds stale values): what ops
+   * write their results into. Use `ops.zeros` / `ops.full` for defined contents.
+   */
+  empty<D extends DType>(shape: Shape, dtype: D): Tensor<D> {
+    checkShape(shape)
+    checkDType(dtype)
+    return new Tensor(this, [...shape], dtype, new StorageRef(this.backend.alloc(dtype, sizeOf(shape))))
+  }
+
   /** A tensor holding a copy of `data`. */
   tensor(data: ArrayLike<number>, shape: Shape, opts: TensorOptions = {}): Tensor {
     checkShape(shape)
@@ -93,7 +102,7 @@ export class Device {
     if (opts.dtype !== undefined) checkDType(opts.dtype)
     const dtype = opts.dtype ?? dtypeOfArray(data)
     if (data instanceof BigInt64Array || data instanceof BigUint64Array) throw new DTypeError('a BigInt64Array has no tensor dtype: pass an Int32Array or Uint32Array')
-    const t = emptyTensor(this, shape, dtype)
+    const t = this.empty(shape, dtype)
     const host: HostArray =
       data instanceof hostArrayType(dtype)
         ? (data as HostArray)

@@ -107,6 +107,8 @@ fn report_fault(kind: u32, a: i32, b: i32, c: i32) {
  * The `nan_*` forms follow PyTorch: a NaN operand gives NaN.
  */
 const WGSL_HELPERS: { name: string; code: string; uses: string[] }[] = [
+  // tanh that stays finite for large |x| (lavapipe's tanh overflows to NaN past ~44).
+  { name: 'safe_tanh', code: 'fn safe_tanh(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }', uses: [] },
   { name: 'tessera_is_nan', code: 'fn tessera_is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }', uses: [] },
   { name: 'nan_max', code: 'fn nan_max(a: f32, b: f32) -> f32 { return select(select(max(a, b), b, tessera_is_nan(b)), a, tessera_is_nan(a)); }', uses: ['tessera_is_nan'] },
   { name: 'nan_min', code: 'fn nan_min(a: f32, b: f32) -> f32 { return select(select(min(a, b), b, tessera_is_nan(b)), a, tessera_is_nan(a)); }', uses: ['tessera_is_nan'] },

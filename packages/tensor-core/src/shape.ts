@@ -65,3 +65,23 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 export function fmt(shape: Shape): string {
   return `[${shape.join(', ')}]`
 }
+
+/** Merges adjacent dims that every operand strides through contiguously; drops size-1 dims. */
+export function coalesce(shape: Shape, strides: number[][]): { dims: number[]; strides: number[][] } {
+  const dims: number[] = []
+  const outStrides: number[][] = strides.map(() => [])
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue
+    const last = dims.length - 1
+    const mergeable = last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * shape[d]!)
+    if (mergeable) {
+      dims[last]! *= shape[d]!
+      strides.forEach((s, k) => (outStrides[k]![last] = s[d]!))
+    } else {
+      dims.push(shape[d]!)
+      strides.forEach((s, k) => outStrides[k]!.push(s[d]!))
+    }
+  }
+  if (dims.length === 0) return { dims: [1], strides: strides.map(() => [1]) }
+  return { dims, strides: outStrides }
+}

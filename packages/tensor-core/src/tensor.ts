@@ -5,7 +5,7 @@ import { TensorStateError } from './errors.js'
 import { keep, track } from './scope.js'
 import { fmt, sizeOf, type Shape } from './shape.js'
 import type { GradNode } from './autograd.js'
-import { backward as runBackward } from './autograd.js'
+import { backward as runBackward } from './backward.js'
 
 /** A storage shared by tensors that are views of the same data (reshape). */
 export class StorageRef {

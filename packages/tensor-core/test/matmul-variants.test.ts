@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { Storage } from '../src/backend/backend.js'
-import { convOutputSize, type ConvGeometry } from '../src/kernels/conv.js'
+import { convOutputSize, type ConvGeometry } from '../src/kernels/im2col.js'
 import { roundToF16 } from '../src/dtype.js'
 import { matmulCpu, type MatmulParams } from '../src/kernels/matmul.js'
 import { autotuneMatmul, autotuneSeenMatmuls, clearMatmulTuning, matmulShapeClass } from '../src/autotune.js'
 import { ops } from '../src/index.js'
-import { defaultMatmulVariant, MATMUL_VARIANTS, packedVariant, selectMatmulVariant, type MatmulVariant } from '../src/ops/matmul-select.js'
+import { defaultMatmulVariant, selectMatmulVariant } from '../src/ops/matmul-select.js'
+import { MATMUL_VARIANTS, packedVariant, type MatmulVariant } from '../src/ops/matmul-variants.js'
 import { cpuDevice, expectClose, gpuDevice, randomArray } from './helpers.js'
 
 const base = { dtype: 'f32', transA: false, transB: false, bias: 'none', activation: 'none' } as const

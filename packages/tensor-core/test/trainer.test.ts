@@ -2,24 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  CHECKPOINT_FILE,
-  CheckpointChecksumError,
-  CORRUPT_CHECKPOINT_FILE,
-  Device,
-  loadTrainingCheckpoint,
-  nn,
-  ops,
-  optim,
-  PREVIOUS_CHECKPOINT_FILE,
-  tidy,
-  Trainer,
-  TrainingError,
-  type CheckpointFallback,
-  type RecordedStep,
-  type SavedCheckpoint,
-  type TrainingTask,
-} from '../src/index.js'
+import { Device, loadTrainingCheckpoint, nn, ops, optim, tidy, Trainer, TrainingError, type RecordedStep, type TrainingTask, io } from '../src/index.js'
 import { randomArray } from './helpers.js'
 
 interface Metrics {
@@ -128,7 +111,7 @@ describe('Trainer', () => {
     expect(saved!.extra).toEqual({ batches: 3, recipe: { steps: 6, lr: 0.05 } })
 
     const second = await make()
-    expect(await second.trainer.resume(dir)).toEqual({ step: 3, path: join(dir, CHECKPOINT_FILE), fallback: null, verified: true })
+    expect(await second.trainer.resume(dir)).toEqual({ step: 3, path: join(dir, io.CHECKPOINT_FILE), fallback: null, verified: true })
     expect(second.trainer.step).toBe(3)
     expect(second.task.batches).toBe(3)
     expect(second.trainer.recipeChanges).toEqual([])
@@ -150,33 +133,33 @@ describe('Trainer', () => {
   it('a damaged checkpoint: resume falls back to prev and says so, and the next save moves the damaged file aside instead of keeping it as prev', async () => {
     const dir = await tempDir()
     const first = await make()
-    const saves: (SavedCheckpoint & { step: number })[] = []
+    const saves: (io.SavedCheckpoint & { step: number })[] = []
     await first.trainer.run({ until: 4, checkpointDir: dir, checkpointEvery: 2, onCheckpoint: (s) => saves.push(s) })
     expect(saves.map((s) => [s.step, s.previous])).toEqual([[2, 'none'], [4, 'rotated']])
     await first.trainer.run({ until: 5, checkpointDir: dir }) // current: step 5, prev: step 4
-    const current = join(dir, CHECKPOINT_FILE)
+    const current = join(dir, io.CHECKPOINT_FILE)
     const bytes = await readFile(current)
     bytes[bytes.length - 2]! ^= 0x10 // a bit of the last tensor's bytes
     await writeFile(current, bytes)
 
-    const heard: CheckpointFallback[] = []
+    const heard: io.CheckpointFallback[] = []
     const second = await make()
     const resumed = await second.trainer.resume(dir, { onFallback: (f) => heard.push(f) })
-    expect(resumed).toMatchObject({ step: 4, path: join(dir, PREVIOUS_CHECKPOINT_FILE), verified: true })
-    expect(resumed && resumed.fallback).toMatchObject({ from: current, reason: expect.any(CheckpointChecksumError) })
+    expect(resumed).toMatchObject({ step: 4, path: join(dir, io.PREVIOUS_CHECKPOINT_FILE), verified: true })
+    expect(resumed && resumed.fallback).toMatchObject({ from: current, reason: expect.any(io.CheckpointChecksumError) })
     expect(heard).toHaveLength(1)
     expect(second.trainer.step).toBe(4)
     const state = await loadTrainingCheckpoint(dir, { model: second.task.model, optimizer: second.task.optimizer, device: second.task.device })
     expect(state!.checkpoint.fallback!.reason).toMatchObject({ code: 'checkpoint_checksum', path: current })
 
-    const after: SavedCheckpoint[] = []
+    const after: io.SavedCheckpoint[] = []
     await second.trainer.run({ until: 5, checkpointDir: dir, onCheckpoint: (s) => after.push(s) })
-    expect(after).toMatchObject([{ previous: 'quarantined', corrupt: expect.any(CheckpointChecksumError) }])
+    expect(after).toMatchObject([{ previous: 'quarantined', corrupt: expect.any(io.CheckpointChecksumError) }])
     // prev is still the sound step-4 checkpoint.
     await rm(current)
     const third = await make()
     expect(await third.trainer.resume(dir)).toMatchObject({ step: 4, verified: true })
-    await expect(readFile(join(dir, CORRUPT_CHECKPOINT_FILE))).resolves.toBeDefined()
+    await expect(readFile(join(dir, io.CORRUPT_CHECKPOINT_FILE))).resolves.toBeDefined()
   })
 
   it('an aborted run finishes the step in flight, checkpoints there and skips the final evaluation', async () => {

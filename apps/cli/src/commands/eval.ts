@@ -1,5 +1,5 @@
 import { loadBundle, type BundleManifest } from '@tessera/dalle'
-import { Device, writeFileAtomic } from '@tessera/tensor-core'
+import { Device, io } from '@tessera/tensor-core'
 import { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -86,7 +86,7 @@ async function writeToManifest(dir: string, report: EvalReport): Promise<void> {
   const path = join(dir, 'manifest.json')
   const manifest = JSON.parse(await readFile(path, 'utf8')) as BundleManifest
   manifest.metrics = { ...manifest.metrics, eval: report }
-  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'))
+  await io.writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'))
 }
 
 /**

@@ -3,7 +3,7 @@ import { PAD_TOKEN } from '@tessera/dalle'
 import type { ImageCaptionDataset } from '@tessera/datasets'
 import { encodeDataset, loadDvae, tokenGridSize, type DiscreteVAE, type DvaeConfig } from '@tessera/dvae'
 import { packTokenDataset, tokenDataset, unpackTokenDataset, type TokenDataset } from '@tessera/prior'
-import { writeFileAtomic, type Device } from '@tessera/tensor-core'
+import { type Device, io } from '@tessera/tensor-core'
 import { createHash, type Hash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
@@ -106,7 +106,7 @@ async function encodedSplits(device: Device, spec: DataSpec, dvaeFlag: string, c
       }
       const data = tokenDataset(images.captions, tokens, side * side)
       await mkdir(cache, { recursive: true })
-      await writeFileAtomic(splitFile(cache, split), packTokenDataset(data, { dvae: ref, dvaeConfig: dvae.config, data: formatDataSpec(spec) }))
+      await io.writeFileAtomic(splitFile(cache, split), packTokenDataset(data, { dvae: ref, dvaeConfig: dvae.config, data: formatDataSpec(spec) }))
       return data
     }
     return { train: await encode('train', train), heldOut: await encode('heldout', heldOut), dvae: { ref, config: dvae.config }, gridSize: [side, side], description }

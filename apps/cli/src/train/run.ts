@@ -1,4 +1,4 @@
-import { CHECKPOINT_FILE, CORRUPT_CHECKPOINT_FILE, nn, PREVIOUS_CHECKPOINT_FILE, type Device, type ResumedCheckpoint, type SavedCheckpoint } from '@tessera/tensor-core'
+import { nn, type Device, type ResumedCheckpoint, io } from '@tessera/tensor-core'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { oneLine, UserError } from '../fail.js'
@@ -30,7 +30,7 @@ export function runDirs(flags: Pick<RunFlags, 'out' | 'checkpoints' | 'resume' |
   const out = userPath(flags.out)
   const checkpoints = flags.checkpoints ? userPath(flags.checkpoints) : join(out, 'checkpoints')
   if (flags.export && !flags.resume) throw new UserError(`--export writes a checkpoint's model as it is: add --resume (the checkpoint is read from ${checkpoints})`)
-  const saved = [CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE].some((file) => existsSync(join(checkpoints, file)))
+  const saved = [io.CHECKPOINT_FILE, io.PREVIOUS_CHECKPOINT_FILE].some((file) => existsSync(join(checkpoints, file)))
   if (flags.resume && !saved) throw new UserError(`--resume: there is no checkpoint in ${checkpoints} to resume; drop --resume to start a new run`)
   if (!flags.resume && saved) {
     throw new UserError(`${checkpoints} already holds a checkpoint: add --resume to continue that run, or choose another --out or --checkpoints`)
@@ -50,7 +50,7 @@ export interface LoopOptions<Metrics, Eval> {
   signal: AbortSignal
   autotune: boolean
   /** Hears each checkpoint written: a damaged one it replaced was quarantined, not rotated into prev. */
-  onCheckpoint: (saved: SavedCheckpoint & { step: number }) => void
+  onCheckpoint: (saved: io.SavedCheckpoint & { step: number }) => void
 }
 
 /** What a run needs of a model's trainer (each of prior, dVAE and CLIP has these); its loop comes separately. */
@@ -158,7 +158,7 @@ export async function runTraining<Metrics extends { step: number }, Eval>(
       onCheckpoint: (saved) => {
         // The segment log follows every checkpoint, so a copy of the checkpoints exported later says how far this run got.
         void segments.save(saved.step)
-        if (saved.previous === 'quarantined') log(`the checkpoint being replaced was damaged (${oneLine(saved.corrupt)}): kept as ${CORRUPT_CHECKPOINT_FILE}; the previous one is untouched`)
+        if (saved.previous === 'quarantined') log(`the checkpoint being replaced was damaged (${oneLine(saved.corrupt)}): kept as ${io.CORRUPT_CHECKPOINT_FILE}; the previous one is untouched`)
       },
     })
     await segments.save(trainer.step)

@@ -1,6 +1,6 @@
 import { BPETokenizer } from '@tessera/bpe'
 import { PAD_TOKEN } from '@tessera/dalle'
-import { writeFileAtomic } from '@tessera/tensor-core'
+import { io } from '@tessera/tensor-core'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { loadImageSplits, parseDataSpec } from '../data/sources.js'
@@ -29,7 +29,7 @@ export async function trainTokenizerCommand(flags: TokenizerFlags): Promise<void
   const tokenizer = await BPETokenizer.train(train.captions, { vocabSize: flags.vocab, minFrequency: flags.minFrequency, lowercase: true, specialTokens: [PAD_TOKEN] })
   const out = userPath(flags.out)
   await mkdir(dirname(out), { recursive: true })
-  await writeFileAtomic(out, new TextEncoder().encode(JSON.stringify(tokenizer)))
+  await io.writeFileAtomic(out, new TextEncoder().encode(JSON.stringify(tokenizer)))
   const lengths = train.captions.map((c) => tokenizer.encode(c).length).sort((a, b) => a - b)
   const at = (q: number) => lengths[Math.min(lengths.length - 1, Math.floor(q * lengths.length))]
   const short = tokenizer.vocabSize < flags.vocab ? ` (${flags.vocab} asked: the captions hold no more pairs seen ${flags.minFrequency}+ times)` : ''

@@ -1,15 +1,5 @@
 import { EpochSampler, gatherBatch, type ImageCaptionDataset, type SamplerState } from '@tessera/datasets'
-import {
-  ops,
-  optim,
-  tidy,
-  Trainer,
-  type LoadCheckpointOptions,
-  type RecordedStep,
-  type ResumedCheckpoint,
-  type SavedCheckpoint,
-  type TrainerRunOptions,
-} from '@tessera/tensor-core'
+import { ops, optim, tidy, Trainer, type RecordedStep, type ResumedCheckpoint, type TrainerRunOptions, io } from '@tessera/tensor-core'
 import { DvaeConfigError } from '../errors.js'
 import type { DiscreteVAE, EncodeOptions } from '../dvae.js'
 import { mapPixels } from '../pixels.js'
@@ -250,7 +240,7 @@ export class DvaeTrainer {
     return evaluateReconstruction(this.model, dataset, { ...opts, step: this.step })
   }
 
-  async saveCheckpoint(dir: string): Promise<SavedCheckpoint> {
+  async saveCheckpoint(dir: string): Promise<io.SavedCheckpoint> {
     return this.trainer.saveCheckpoint(dir)
   }
 
@@ -262,7 +252,7 @@ export class DvaeTrainer {
    * LR and τ schedules mid-run, or "lr 0.004 → 0.002", the new peak LR (tessera train dvae prints
    * it). Checkpoints older than the recipe record still report a changed LR.
    */
-  async resume(dir: string, options?: LoadCheckpointOptions): Promise<ResumedCheckpoint | false> {
+  async resume(dir: string, options?: io.LoadCheckpointOptions): Promise<ResumedCheckpoint | false> {
     return this.trainer.resume(dir, options)
   }
 

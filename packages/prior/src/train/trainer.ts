@@ -1,18 +1,6 @@
 import { EpochSampler, fnv1a, Mulberry32, type SamplerState } from '@tessera/datasets'
 import type { TextTokenizer } from '@tessera/plugins'
-import {
-  noGrad,
-  optim,
-  tidy,
-  Trainer,
-  type HostArray,
-  type LoadCheckpointOptions,
-  type RecordedStep,
-  type ResumedCheckpoint,
-  type SavedCheckpoint,
-  type TrainerRunOptions,
-  type TrainingTask,
-} from '@tessera/tensor-core'
+import { noGrad, optim, tidy, Trainer, type HostArray, type RecordedStep, type ResumedCheckpoint, type TrainerRunOptions, type TrainingTask, io } from '@tessera/tensor-core'
 import { captionIds } from '../captions.js'
 import type { TokenDataset } from '../data.js'
 import { PriorConfigError } from '../errors.js'
@@ -212,7 +200,7 @@ export class PriorTrainer {
     return evaluatePrior(this.prior, dataset, this.tokenizer, { ...opts, step: this.step })
   }
 
-  saveCheckpoint(dir: string): Promise<SavedCheckpoint> {
+  saveCheckpoint(dir: string): Promise<io.SavedCheckpoint> {
     return this.trainer.saveCheckpoint(dir)
   }
 
@@ -220,7 +208,7 @@ export class PriorTrainer {
    * Restores a checkpoint written by this trainer; false when `dir` holds none, else the step
    * and file it loaded, with `fallback` set when current was damaged or missing and prev was used.
    */
-  resume(dir: string, options?: LoadCheckpointOptions): Promise<ResumedCheckpoint | false> {
+  resume(dir: string, options?: io.LoadCheckpointOptions): Promise<ResumedCheckpoint | false> {
     return this.trainer.resume(dir, options)
   }
 

@@ -41,6 +41,11 @@ export interface Backend {
   allocTexture(width: number, height: number): Storage
   /** Largest tensor, in bytes, that `alloc` accepts: what one kernel can bind (WebGPU's maxStorageBufferBindingSize). */
   readonly maxTensorBytes: number
+  /**
+   * Bytes of the largest `alloc` asked for (refused ones too) since this was last set to 0:
+   * what `measurePeakBytes` reads (batching.ts).
+   */
+  peakAllocBytes: number
   /** Largest width or height `allocTexture` accepts. */
   readonly maxTextureDimension2D: number
   /** Storage buffers one kernel may bind (inputs and outputs together): foreach kernels group tensors by it. */

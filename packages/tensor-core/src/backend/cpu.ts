@@ -35,8 +35,11 @@ export class CpuBackend implements Backend {
     this.maxTensorBytes = opts.maxTensorBytes ?? Number.POSITIVE_INFINITY
   }
 
+  peakAllocBytes = 0
+
   alloc(dtype: DType, size: number): CpuStorage {
     const bytes = size * byteSize(dtype)
+    this.peakAllocBytes = Math.max(this.peakAllocBytes, bytes)
     if (bytes > this.maxTensorBytes) {
       throw new DeviceLimitError(
         `a ${dtype} tensor of ${size} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) is larger than the CPU backend's limit of ${(this.maxTensorBytes / 2 ** 20).toFixed(1)} MiB: run the work in smaller batches, or raise it with Device.create({ backend: 'cpu', maxTensorBytes })`,

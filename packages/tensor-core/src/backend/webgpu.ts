@@ -90,6 +90,7 @@ export class WebGpuBackend implements Backend {
   /** MAP_READ buffers that `read` copies into: a training step reads its metrics every step. */
   private readonly staging: BufferPool
   readonly maxTensorBytes: number
+  peakAllocBytes = 0
   readonly maxTextureDimension2D: number
   readonly maxStorageBuffersPerKernel: number
   private readonly pipelines = new Map<string, CompiledKernel>()
@@ -189,6 +190,7 @@ export class WebGpuBackend implements Backend {
     this.checkAlive()
     // Buffers are whole 4-byte words (f16 pairs share one) and never zero-sized.
     const bytes = Math.max(16, Math.ceil((size * byteSize(dtype)) / 4) * 4)
+    this.peakAllocBytes = Math.max(this.peakAllocBytes, bytes)
     if (bytes > this.maxTensorBytes) {
       throw new DeviceLimitError(
         `a ${dtype} tensor of ${size} elements (${mib(bytes)}) is larger than this device's limit of ${mib(this.maxTensorBytes)} (what the adapter lets a kernel bind, maxStorageBufferBindingSize ${mib(this.device.limits.maxStorageBufferBindingSize)}, or the maxTensorBytes option): run the work in smaller batches`,

@@ -1,5 +1,6 @@
 import type { DType, HostArray } from '../dtype.js'
 import { groupsFor, type Kernel, type ShaderSpec } from '../kernel.js'
+import { ACTIVATION_GRAD_WGSL } from './activations.js'
 
 /**
  * An elementwise formula over up to three operands, each a tensor (broadcast) or a scalar
@@ -239,9 +240,8 @@ function contiguousStrides(shape: readonly number[]): number[] {
   return out
 }
 
-/** Numerically safe helpers shared by formulas (lavapipe's tanh overflows to NaN past ~44). */
-const WGSL_HELPERS = `
-fn safe_tanh(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
+/** Numerically safe helpers shared by formulas (`safe_tanh` comes from kernel.ts's table). */
+const WGSL_HELPERS = `${ACTIVATION_GRAD_WGSL}
 fn erf_approx(x: f32) -> f32 {
   // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7).
   let t = 1.0 / (1.0 + 0.3275911 * abs(x));
@@ -255,13 +255,5 @@ fn pow_signed(a: f32, b: f32) -> f32 {
   if (a >= 0.0) { return m; }
   if (fract(b) != 0.0) { var nan_bits = 0x7fc00000u; return bitcast<f32>(nan_bits); }
   return select(m, -m, (i32(b) & 1) == 1);
-}
-fn gelu_tanh_grad(x: f32) -> f32 {
-  let th = safe_tanh(0.7978845608028654 * (x + 0.044715 * x * x * x));
-  return 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * 0.7978845608028654 * (1.0 + 0.134145 * x * x);
-}
-fn quick_gelu_grad(x: f32) -> f32 {
-  let s = 1.0 / (1.0 + exp(-1.702 * x));
-  return s + 1.702 * x * s * (1.0 - s);
 }
 `

@@ -2,7 +2,6 @@ import type { Kernel } from '../kernel.js'
 import {
   bIsBatched,
   denseBCpu,
-  EPILOGUE_WGSL,
   forColumnWgsl,
   gridBatches,
   gridColumns,
@@ -205,7 +204,6 @@ ${step((r) => `a${r}`)}
         ...bindings,
         uniforms: [...matmulUniformDecls(p), ...layoutUniformDecls, { name: 'packedRowsPerBatch', type: 'u32' }],
         workgroupSize: t.threads,
-        module: EPILOGUE_WGSL,
         body: `
   let z = wid.z;
   let row0 = wid.y * ${R}u;

@@ -1,6 +1,7 @@
 import type { DType } from '../dtype.js'
 import type { Kernel, ShaderSpec } from '../kernel.js'
-import { GEOMETRY_UNIFORM_DECLS, geometryUniforms, im2colCpu, im2colLoad4Wgsl, im2colLoadWgsl, type ConvGeometry } from './conv.js'
+import { activationCpu as activations, activationWgsl } from './activations.js'
+import { GEOMETRY_UNIFORM_DECLS, geometryUniforms, im2colCpu, im2colLoad4Wgsl, im2colLoadWgsl, type ConvGeometry } from './im2col.js'
 
 export type Activation = 'none' | 'relu' | 'gelu' | 'quickGelu'
 
@@ -56,25 +57,10 @@ export function forColumnWgsl(p: MatmulParams, global: string, then: string): st
     : `{ let col = ${global}; if (col < u.n) { ${then} } }`
 }
 
-export const ACTIVATION_WGSL: Record<Activation, (x: string) => string> = {
-  none: (x) => x,
-  relu: (x) => `select(max(${x}, 0.0), ${x}, tessera_is_nan(${x}))`, // NaN stays NaN, as in PyTorch
-  gelu: (x) => `0.5 * ${x} * (1.0 + tanh_safe(0.7978845608028654 * (${x} + 0.044715 * ${x} * ${x} * ${x})))`,
-  quickGelu: (x) => `${x} / (1.0 + exp(-1.702 * ${x}))`,
-}
+/** The fused epilogue activation, in WGSL and on the CPU (kernels/activations.ts). */
+export const ACTIVATION_WGSL: Record<Activation, (x: string) => string> = { none: (x) => x, ...activationWgsl }
 
-export function activationCpu(act: Activation, x: number): number {
-  switch (act) {
-    case 'relu':
-      return Math.max(x, 0)
-    case 'gelu':
-      return 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
-    case 'quickGelu':
-      return x / (1 + Math.exp(-1.702 * x))
-    default:
-      return x
-  }
-}
+const ACTIVATION_CPU: Record<Activation, (x: number) => number> = { none: (x) => x, relu: activations.relu, gelu: activations.gelu, quickGelu: activations.quickGelu }
 
 /** Rows of B as a variant sees it: one [k, n] matrix per batch, or one shared by all. */
 export function bIsBatched(p: MatmulParams): boolean {
@@ -122,7 +108,7 @@ export function matmulCpu(
   const bDense = p.transB || p.im2col ? denseBCpu(p, b) : b
   const bStride = p.transB || p.im2col ? (bIsBatched(p) ? k * n : 0) : p.bBatchStride
   const epilogue: Epilogue =
-    p.activation === 'none' && p.bias === 'none' ? null : (sum, i, j) => activationCpu(p.activation, sum + (bias ? bias[p.bias === 'row' ? i : j]! : 0))
+    p.activation === 'none' && p.bias === 'none' ? null : (sum, i, j) => ACTIVATION_CPU[p.activation](sum + (bias ? bias[p.bias === 'row' ? i : j]! : 0))
   for (let z = 0; z < p.batch; z++) denseMatmulCpu(m, n, k, aDense, z * aStride, bDense, z * bStride, out, z * m * n, epilogue)
 }
 
@@ -254,9 +240,6 @@ fn loadB4(z: u32, kk: u32, col0: u32) -> vec4<f32> { return imagePatch4(z, kk, c
 fn loadB4(z: u32, kk: u32, col0: u32) -> vec4<f32> { return vec4<f32>(${[0, 1, 2, 3].map(lane).join(', ')}); }`
 }
 
-/** Helpers the epilogue's activations use. */
-export const EPILOGUE_WGSL = 'fn tanh_safe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }'
-
 /** WGSL statement storing accumulator `v` (an f32 expression) at (z, row, col), bias and activation applied. */
 export function matmulStoreWgsl(p: MatmulParams, v: string, row: string, col: string): string {
   const biased = p.bias === 'none' ? v : `${v} + f32(bias[${p.bias === 'row' ? row : col}])`
@@ -298,7 +281,6 @@ export function tiledMatmulKernel(t: TiledShape): Kernel<MatmulParams> {
         uniforms: matmulUniformDecls(p),
         workgroupSize: [t.threadsN, t.threadsM, 1],
         module: `${loadBWgsl(p)}
-${EPILOGUE_WGSL}
 var<workgroup> tileA: array<array<f32, ${tileM}>, ${t.tileK}>;
 var<workgroup> tileB: array<array<f32, ${tileN}>, ${t.tileK}>;`,
         body: `

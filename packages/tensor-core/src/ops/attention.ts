@@ -8,11 +8,9 @@ import {
   type AttentionParams,
 } from '../kernels/attention.js'
 import { DTypeError, ShapeError } from '../errors.js'
-import { broadcastShapes, broadcastStrides, fmt, sizeOf } from '../shape.js'
+import { broadcastShapes, broadcastStrides, coalesce, fmt, sizeOf } from '../shape.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor } from './creation.js'
-import { coalesce } from './elementwise.js'
-import { sumToShape } from './reduce.js'
+import { sumToShape } from './broadcast.js'
 
 export interface AttentionOptions {
   /**
@@ -65,7 +63,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     throw new ShapeError(`attention: batch dims of q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}${mask ? `, mask ${fmt(mask.shape)}` : ''} do not broadcast`)
   }
   const device = q.device
-  const out = emptyTensor(device, [...batchShape, lq, dv], q.dtype)
+  const out = device.empty([...batchShape, lq, dv], q.dtype)
   if (out.size === 0) return out
 
   const units = [q, k, v].map((t) => broadcastStrides(t.shape.slice(0, -2), batchShape))
@@ -89,26 +87,26 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   // A keep-mask travels as bits: [mask batch..., Lq, ⌈Lk/32⌉] u32 (transposed for dk/dv).
   const packMask = (transposed: boolean): Tensor => {
     const [rows, bits] = transposed ? [lk, lq] : [lq, lk]
-    const packed = emptyTensor(device, [...maskBatch, rows, maskWords(bits)], 'u32')
+    const packed = device.empty([...maskBatch, rows, maskWords(bits)], 'u32')
     const [qStride, kStride] = [mlq === 1 ? 0 : mlk, mlk === 1 ? 0 : 1]
     const [rowStride, bitStride] = transposed ? [kStride, qStride] : [qStride, kStride]
     device.backend.run(attentionMaskPackKernel, { maskDtype: mask!.dtype, batch: sizeOf(maskBatch), rows, bits, batchStride: mlq * mlk, rowStride, bitStride }, [mask!.storage], [packed.storage])
     return packed
   }
   const packed = mask && packMask(false)
-  const lse = emptyTensor(device, [...batchShape, lq], 'f32')
+  const lse = device.empty([...batchShape, lq], 'f32')
   const maskIn = packed ? [packed.storage] : []
   device.backend.run(attentionForwardKernel, params, [q.storage, k.storage, v.storage, ...maskIn], [out.storage, lse.storage])
 
   record(out, 'attention', [q, k, v], (g) => {
-    const dq = emptyTensor(device, [...batchShape, lq, d], q.dtype)
-    const delta = emptyTensor(device, [...batchShape, lq], 'f32')
+    const dq = device.empty([...batchShape, lq, d], q.dtype)
+    const delta = device.empty([...batchShape, lq], 'f32')
     device.backend.run(attentionDqKernel, params, [q.storage, k.storage, v.storage, out.storage, g.storage, lse.storage, ...maskIn], [dq.storage, delta.storage])
     const grads: (Tensor | null)[] = [q.requiresGrad ? sumToShape(dq, q.shape) : null, null, null]
     if (k.requiresGrad || v.requiresGrad) {
       const packedT = mask && packMask(true)
-      const dk = emptyTensor(device, [...batchShape, lk, d], q.dtype)
-      const dvT = emptyTensor(device, [...batchShape, lk, dv], q.dtype)
+      const dk = device.empty([...batchShape, lk, d], q.dtype)
+      const dvT = device.empty([...batchShape, lk, dv], q.dtype)
       const kv = { ...params, rows: rowsFor(lk) }
       device.backend.run(attentionDkDvKernel, kv, [q.storage, k.storage, v.storage, g.storage, lse.storage, delta.storage, ...(packedT ? [packedT.storage] : [])], [dk.storage, dvT.storage])
       packedT?.dispose()

@@ -1,12 +1,12 @@
 import { isGradEnabled, record } from '../autograd.js'
 import { DTypeError, ShapeError } from '../errors.js'
-import { col2imKernel, convOutputSize, convWeightGradKernel, patchSize, pixelCount, weightGradChunks, type ConvGeometry, type ConvWeightGradParams } from '../kernels/conv.js'
+import { col2imKernel, convWeightGradKernel, weightGradChunks, type ConvWeightGradParams } from '../kernels/conv.js'
+import { convOutputSize, patchSize, pixelCount, type ConvGeometry } from '../kernels/im2col.js'
 import type { Activation, MatmulParams } from '../kernels/matmul.js'
 import { maxPoolBackwardKernel, maxPoolKernel, type MaxPoolParams } from '../kernels/pool.js'
 import { fmt } from '../shape.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor } from './creation.js'
-import { broadcastTo } from './elementwise.js'
+import { broadcastTo } from './broadcast.js'
 import { reshape } from './layout.js'
 import { ACTIVATIONS, beforeFusedActivation, fusesActivation, matmul, runMatmul } from './matmul.js'
 import { sum } from './reduce.js'
@@ -47,7 +47,7 @@ function isPointwise(g: ConvGeometry): boolean {
 /** Sums column-matrix gradients back onto the input positions they were read from. */
 function fromColumns(dcol: Tensor, g: ConvGeometry): Tensor {
   if (isPointwise(g)) return reshape(dcol, [g.batch, g.cin, g.h, g.w])
-  const dx = emptyTensor(dcol.device, [g.batch, g.cin, g.h, g.w], dcol.dtype)
+  const dx = dcol.device.empty([g.batch, g.cin, g.h, g.w], dcol.dtype)
   if (dx.size > 0) dcol.device.backend.run(col2imKernel, { ...g, dtype: dcol.dtype }, [dcol.storage], [dx.storage])
   return dx
 }
@@ -64,7 +64,7 @@ function weightGradient(grad: Tensor, x: Tensor, g: ConvGeometry, shape: readonl
   const cout = shape[0]!
   const params: ConvWeightGradParams = { ...g, dtype: x.dtype, cout, imagesPerChunk: Math.max(1, Math.floor(WEIGHT_GRAD_PIXELS_PER_CHUNK / pixelCount(g))) }
   const chunks = weightGradChunks(params)
-  const partial = emptyTensor(x.device, [chunks, cout, patchSize(g)], x.dtype)
+  const partial = x.device.empty([chunks, cout, patchSize(g)], x.dtype)
   if (partial.size > 0) x.device.backend.run(convWeightGradKernel, params, [grad.storage, x.storage], [partial.storage])
   if (chunks === 1) return reshape(partial, shape)
   const dw = reshape(sum(partial, 0), shape)
@@ -86,7 +86,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
   const K = patchSize(g)
   const P = pixelCount(g)
   const fused = fusesActivation(activation, isGradEnabled() && (x.requiresGrad || weight.requiresGrad || !!bias?.requiresGrad))
-  const out = emptyTensor(x.device, [g.batch, cout, g.hout, g.wout], x.dtype)
+  const out = x.device.empty([g.batch, cout, g.hout, g.wout], x.dtype)
   if (out.size > 0) {
     // Implicit GEMM: the matmul gathers patches of x itself (a pointwise conv reads x as B).
     const params: MatmulParams = {
@@ -140,11 +140,11 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number]
   if (kernel > h || kernel > w) throw new ShapeError(`maxPool2d: kernel ${kernel} does not fit input ${h}×${w}`)
   const p: MaxPoolParams = { dtype: x.dtype, planes: n * c, h, w, kernel, stride, hout: convOutputSize(h, kernel, stride, 0), wout: convOutputSize(w, kernel, stride, 0) }
-  const y = emptyTensor(x.device, [n, c, p.hout, p.wout], x.dtype)
-  const idx = emptyTensor(x.device, y.shape, 'i32')
+  const y = x.device.empty([n, c, p.hout, p.wout], x.dtype)
+  const idx = x.device.empty(y.shape, 'i32')
   if (y.size > 0) x.device.backend.run(maxPoolKernel, p, [x.storage], [y.storage, idx.storage])
   record(y, 'maxPool2d', [x], (g) => {
-    const dx = emptyTensor(x.device, x.shape, g.dtype)
+    const dx = x.device.empty(x.shape, g.dtype)
     if (dx.size > 0) x.device.backend.run(maxPoolBackwardKernel, p, [g.storage, idx.storage], [dx.storage])
     return [dx]
   })

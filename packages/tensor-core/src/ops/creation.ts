@@ -1,20 +1,14 @@
 import type { Device } from '../device.js'
-import { checkDType, type DType } from '../dtype.js'
+import type { DType } from '../dtype.js'
 import { fillKernel } from '../kernels/fill.js'
-import { checkShape, type Shape } from '../shape.js'
-import { StorageRef, Tensor } from '../tensor.js'
+import type { Shape } from '../shape.js'
+import type { Tensor } from '../tensor.js'
 
-/** A tensor with fresh, uninitialised storage: the output of every op. */
-export function emptyTensor<D extends DType>(device: Device, shape: Shape, dtype: D): Tensor<D> {
-  checkShape(shape)
-  checkDType(dtype)
-  let size = 1
-  for (const d of shape) size *= d
-  return new Tensor(device, [...shape], dtype, new StorageRef(device.backend.alloc(dtype, size)))
-}
+// Ops make their outputs with `device.empty` (fresh, uninitialised storage), so no op module
+// constructs a Tensor itself: Tensor sits above the ops (its backward() runs them).
 
 export function full<D extends DType = 'f32'>(device: Device, shape: Shape, value: number, dtype: D = 'f32' as D): Tensor<D> {
-  const t = emptyTensor(device, shape, dtype)
+  const t = device.empty(shape, dtype)
   device.backend.run(fillKernel, { dtype, size: t.size, value, step: 0 }, [], [t.storage])
   return t
 }
@@ -27,7 +21,7 @@ export const onesLike = (t: Tensor) => full(t.device, t.shape, 1, t.dtype)
 /** [start, start+step, …) with `n` elements. */
 export function arange<D extends DType = 'i32'>(device: Device, n: number, opts: { start?: number; step?: number; dtype?: D } = {}): Tensor<D> {
   const dtype = opts.dtype ?? ('i32' as D)
-  const t = emptyTensor(device, [n], dtype)
+  const t = device.empty([n], dtype)
   device.backend.run(fillKernel, { dtype, size: n, value: opts.start ?? 0, step: opts.step ?? 1 }, [], [t.storage])
   return t
 }

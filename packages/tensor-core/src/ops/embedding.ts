@@ -5,8 +5,9 @@ import { scatterAddKernel, type ScatterAddParams } from '../kernels/scatter.js'
 import { rowChainSumKernel, rowLinksKernel } from '../kernels/scatter-rows.js'
 import { fmt, normalizeAxis, sizeOf, type Shape } from '../shape.js'
 import type { Tensor } from '../tensor.js'
-import { arange, emptyTensor, full } from './creation.js'
-import { elementwise, FORMULAS } from './elementwise.js'
+import { arange, full } from './creation.js'
+import { FORMULAS } from '../kernels/elementwise-formulas.js'
+import { elementwise } from './elementwise-core.js'
 import { reshape } from './layout.js'
 
 function checkIndex(name: string, index: Tensor): void {
@@ -14,14 +15,14 @@ function checkIndex(name: string, index: Tensor): void {
 }
 
 function runGather(x: Tensor, index: Tensor, outShape: Shape, p: GatherParams): Tensor {
-  const out = emptyTensor(x.device, outShape, x.dtype)
+  const out = x.device.empty(outShape, x.dtype)
   if (out.size > 0) x.device.backend.run(gatherKernel, p, [x.storage, index.storage], [out.storage])
   return out
 }
 
 /** The adjoint of a per-element gather along the middle axis of [outer, n, inner]: `g` summed into a zero tensor of `shape`. */
 export function scatterAdd(g: Tensor, index: Tensor, shape: Shape, p: ScatterAddParams): Tensor {
-  const gx = emptyTensor(g.device, shape, g.dtype)
+  const gx = g.device.empty(shape, g.dtype)
   if (gx.size > 0) g.device.backend.run(scatterAddKernel, p, [g.storage, index.storage], [gx.storage])
   return gx
 }
@@ -29,10 +30,10 @@ export function scatterAdd(g: Tensor, index: Tensor, shape: Shape, p: ScatterAdd
 /** Σ of the rows of g [N, D] into a [vocab, D] gradient by id, via per-id chains of positions. */
 function embeddingGrad(g: Tensor, ids: Tensor, vocab: number, dim: number): Tensor {
   const device = g.device
-  const gw = emptyTensor(device, [vocab, dim], g.dtype)
+  const gw = device.empty([vocab, dim], g.dtype)
   if (gw.size === 0) return gw
   const head = full(device, [vocab], -1, 'i32')
-  const next = emptyTensor(device, [ids.size], 'i32')
+  const next = device.empty([ids.size], 'i32')
   if (ids.size > 0) device.backend.run(rowLinksKernel, { count: ids.size, vocab }, [ids.storage], [next.storage, head.storage])
   device.backend.run(rowChainSumKernel, { dtype: g.dtype, vocab, dim }, [g.storage, head.storage, next.storage], [gw.storage])
   head.dispose()

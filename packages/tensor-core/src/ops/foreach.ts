@@ -2,7 +2,6 @@ import { foreachParts, SUM_SQUARES_PER_LANE, sumSquaresKernel, type ForeachParam
 import type { Kernel } from '../kernel.js'
 import { DTypeError } from '../errors.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor } from './creation.js'
 import { sum } from './reduce.js'
 
 /**
@@ -41,7 +40,7 @@ export function sumOfSquares(tensors: readonly Tensor[]): Tensor {
     const sizes = g.map((t) => t.size)
     return { g, sizes, parts: foreachParts(sizes, SUM_SQUARES_PER_LANE) }
   })
-  const partials = emptyTensor(device, [plans.reduce((n, p) => n + p.sizes.length * p.parts, 0)], 'f32')
+  const partials = device.empty([plans.reduce((n, p) => n + p.sizes.length * p.parts, 0)], 'f32')
   let outOffset = 0
   for (const { g, sizes, parts } of plans) {
     device.backend.run(sumSquaresKernel, { sizes, parts, outOffset }, g.map((t) => t.storage), [partials.storage])

@@ -1,10 +1,10 @@
 import { record } from '../autograd.js'
 import { ShapeError } from '../errors.js'
 import { computeTypeOf, elementwiseKernel } from '../kernels/elementwise.js'
-import { fmt, normalizeAxis, sizeOf, stridesOf, type Shape } from '../shape.js'
+import { FORMULAS } from '../kernels/elementwise-formulas.js'
+import { coalesce, fmt, normalizeAxis, sizeOf, stridesOf, type Shape } from '../shape.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor, full } from './creation.js'
-import { coalesce, FORMULAS } from './elementwise.js'
+import { full } from './creation.js'
 
 /** Same data, new shape (no copy); one dim may be -1. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -82,7 +82,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const p = perm.map((a) => normalizeAxis(a, x.rank))
   const xs = stridesOf(x.shape)
   const shape = p.map((a) => x.shape[a]!)
-  const y = emptyTensor(x.device, shape, x.dtype)
+  const y = x.device.empty(shape, x.dtype)
   stridedCopy(x, shape, { strides: p.map((a) => xs[a]!), offset: 0 }, y)
   const inverse = new Array<number>(p.length)
   p.forEach((a, i) => (inverse[a] = i))
@@ -120,7 +120,7 @@ export function slice(x: Tensor, ranges: readonly (SliceRange | undefined)[]): T
   const rs = x.shape.map((d, i) => resolveRange(ranges[i], d))
   const xs = stridesOf(x.shape)
   const shape = rs.map((r) => r.len)
-  const y = emptyTensor(x.device, shape, x.dtype)
+  const y = x.device.empty(shape, x.dtype)
   stridedCopy(x, shape, { strides: rs.map((r, i) => r.step * xs[i]!), offset: rs.reduce((o, r, i) => o + r.start * xs[i]!, 0) }, y)
   record(y, 'slice', [x], (g) => {
     const gx = full(x.device, x.shape, 0, g.dtype)
@@ -146,7 +146,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   const shape = [...first.shape]
   shape[a] = tensors.reduce((n, t) => n + t.shape[a]!, 0)
-  const y = emptyTensor(first.device, shape, first.dtype)
+  const y = first.device.empty(shape, first.dtype)
   const ys = stridesOf(shape)
   let at = 0
   const starts: number[] = []

@@ -3,7 +3,6 @@ import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js'
 import { crossEntropyBackwardKernel, crossEntropyKernel, type CrossEntropyParams } from '../kernels/cross-entropy.js'
 import { fmt, shapesEqual, sizeOf } from '../shape.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor } from './creation.js'
 import { oneHot } from './embedding.js'
 import { add, cast, div, ne, square, sub } from './elementwise.js'
 import { transpose } from './layout.js'
@@ -40,11 +39,11 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const n = logits.shape[logits.rank - 1]!
   const p: CrossEntropyParams = { dtype: logits.dtype, rows: sizeOf(targets.shape), n, ignoreIndex, smoothing: labelSmoothing }
   const device = logits.device
-  const rowLoss = emptyTensor(device, targets.shape, 'f32')
-  const lse = emptyTensor(device, targets.shape, 'f32')
+  const rowLoss = device.empty(targets.shape, 'f32')
+  const lse = device.empty(targets.shape, 'f32')
   if (p.rows > 0 && n > 0) device.backend.run(crossEntropyKernel, p, [logits.storage, targets.storage], [rowLoss.storage, lse.storage])
   record(rowLoss, 'crossEntropy', [logits], (g) => {
-    const dx = emptyTensor(device, logits.shape, logits.dtype)
+    const dx = device.empty(logits.shape, logits.dtype)
     if (dx.size > 0) device.backend.run(crossEntropyBackwardKernel, p, [logits.storage, targets.storage, lse.storage, g.storage], [dx.storage])
     return [dx]
   })

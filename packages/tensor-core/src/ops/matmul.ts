@@ -5,9 +5,9 @@ import { DTypeError, ShapeError } from '../errors.js'
 import { canFoldBatch, type Activation, type MatmulParams } from '../kernels/matmul.js'
 import { broadcastShapes, fmt, shapesEqual, sizeOf } from '../shape.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor } from './creation.js'
-import { broadcastTo, gelu, quickGelu, relu, reluBackward } from './elementwise.js'
-import { sum, sumToShape } from './reduce.js'
+import { broadcastTo, sumToShape } from './broadcast.js'
+import { gelu, quickGelu, relu, reluBackward } from './elementwise.js'
+import { sum } from './reduce.js'
 import { reshape } from './layout.js'
 import { selectMatmulVariant } from './matmul-select.js'
 
@@ -71,7 +71,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const tb = t.shape.slice(0, -2)
     return sizeOf(tb) === 1 || shapesEqual(tb, batchShape) ? t : broadcastTo(t, [...batchShape, ...t.shape.slice(-2)])
   }) as [Tensor, Tensor]
-  const out = emptyTensor(a.device, [...batchShape, m, n], a.dtype)
+  const out = a.device.empty([...batchShape, m, n], a.dtype)
   const params: MatmulParams = {
     dtype: a.dtype,
     batch,

@@ -3,10 +3,9 @@ import { isFloat } from '../dtype.js'
 import { ShapeError } from '../errors.js'
 import { layerNormKernel } from '../kernels/layer-norm.js'
 import { softmaxKernel, type MaskKind, type SoftmaxParams } from '../kernels/softmax.js'
-import { broadcastShapes, broadcastStrides, fmt, shapesEqual } from '../shape.js'
+import { broadcastShapes, broadcastStrides, coalesce, fmt, shapesEqual } from '../shape.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor } from './creation.js'
-import { coalesce, exp, mul, sub, where } from './elementwise.js'
+import { exp, mul, sub, where } from './elementwise.js'
 import { mean, sum } from './reduce.js'
 import { reshape } from './layout.js'
 
@@ -19,7 +18,7 @@ function runSoftmax(x: Tensor, log: boolean, maskT: Tensor | undefined): Tensor 
   if (x.rank === 0) throw new ShapeError('softmax needs at least one dim')
   const n = x.shape[x.rank - 1]!
   const rows = x.size / Math.max(n, 1)
-  const y = emptyTensor(x.device, x.shape, x.dtype)
+  const y = x.device.empty(x.shape, x.dtype)
   if (y.size === 0) return y
   let mask: MaskKind = 'none'
   let outerDims: number[] = [rows]
@@ -75,9 +74,9 @@ export function layerNorm(x: Tensor, opts: LayerNormOptions = {}): Tensor {
     if (p && (p.rank !== 1 || p.shape[0] !== n)) throw new ShapeError(`layerNorm weight/bias must have shape [${n}], got ${fmt(p.shape)}`)
   }
   const rows = x.size / Math.max(n, 1)
-  const y = emptyTensor(x.device, x.shape, x.dtype)
-  const meanT = emptyTensor(x.device, [...x.shape.slice(0, -1), 1], 'f32')
-  const rstdT = emptyTensor(x.device, [...x.shape.slice(0, -1), 1], 'f32')
+  const y = x.device.empty(x.shape, x.dtype)
+  const meanT = x.device.empty([...x.shape.slice(0, -1), 1], 'f32')
+  const rstdT = x.device.empty([...x.shape.slice(0, -1), 1], 'f32')
   if (y.size > 0) {
     x.device.backend.run(
       layerNormKernel,

@@ -3,7 +3,6 @@ import type { Device } from '../device.js'
 import { randomKernel, type RandomDist } from '../kernels/random.js'
 import type { Shape } from '../shape.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor } from './creation.js'
 import { mul } from './elementwise.js'
 
 export interface RandomStreamOptions {
@@ -27,7 +26,7 @@ function counters(device: Device, count: number, opts: RandomStreamOptions): { s
 }
 
 function draw(device: Device, shape: Shape, dist: RandomDist, a: number, b: number, opts: RandomStreamOptions): Tensor {
-  const out = emptyTensor(device, shape, 'f32')
+  const out = device.empty(shape, 'f32')
   const { seed, offset } = counters(device, out.size, opts)
   if (out.size > 0) device.backend.run(randomKernel, { dist, size: out.size, seed, offset, a, b }, [], [out.storage])
   return out

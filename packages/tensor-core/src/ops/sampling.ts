@@ -6,7 +6,6 @@ import { topKKernel } from '../kernels/topk.js'
 import { fmt, sizeOf } from '../shape.js'
 import { tidy } from '../scope.js'
 import type { Tensor } from '../tensor.js'
-import { emptyTensor } from './creation.js'
 import { scatterAdd } from './embedding.js'
 import { add, div, lt, where } from './elementwise.js'
 import { slice } from './layout.js'
@@ -31,8 +30,8 @@ export function topK(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
   const { rows, n } = rowsOf('topK', x)
   if (!Number.isInteger(k) || k < 1 || k > n) throw new InvalidArgumentError(`topK: k must be an integer in [1, ${n}] for ${fmt(x.shape)}, got ${k}`)
   const shape = [...x.shape.slice(0, -1), k]
-  const values = emptyTensor(x.device, shape, x.dtype)
-  const indices = emptyTensor(x.device, shape, 'i32')
+  const values = x.device.empty(shape, x.dtype)
+  const indices = x.device.empty(shape, 'i32')
   if (rows > 0) x.device.backend.run(topKKernel, { dtype: x.dtype, rows, n, k }, [x.storage], [values.storage, indices.storage])
   record(values, 'topK', [x], (g) => [scatterAdd(g, indices, x.shape, { dtype: g.dtype, outer: rows, n, k, inner: 1 })])
   return { values, indices }
@@ -54,7 +53,7 @@ export function filterTopK(logits: Tensor, k: number): Tensor {
 export function filterTopP(logits: Tensor, p: number): Tensor {
   const { rows, n } = rowsOf('filterTopP', logits)
   if (!(p > 0 && p <= 1)) throw new InvalidArgumentError(`filterTopP: p must be in (0, 1], got ${p}`)
-  const y = emptyTensor(logits.device, logits.shape, logits.dtype)
+  const y = logits.device.empty(logits.shape, logits.dtype)
   if (y.size > 0) logits.device.backend.run(topPKernel, { dtype: logits.dtype, rows, n, p }, [logits.storage], [y.storage])
   return y
 }
