@@ -95,13 +95,14 @@ const result = {
 
 const f = (v, d = 1) => (v == null ? '—' : v.toFixed(d))
 const cell = (p, v, d = 1) => (PEERS[p].error ? 'failed' : f(v, d))
-const adapters = [...new Set([tessera.adapter, tfjsWebgpu.adapter, ortWebgpu.adapter].filter(Boolean))]
+const gpuPeers = ['tessera', 'tfjsWebgpu', 'ortWebgpu'].filter((p) => !PEERS[p].error)
+const adapters = [...new Set(gpuPeers.map((p) => PEERS[p].adapter ?? 'unknown'))]
 const version = (p, text) => (PEERS[p].error ? `${LABELS[p]} (failed, see below)` : text)
 const md = [
   `# Tessera bench — ${result.date}`,
   '',
-  `Adapter: ${tessera.adapter}${tessera.software ? ' (software)' : ''}${adapters.length === 1 ? '; Tessera, tfjs-webgpu and ort-webgpu all ran on it (one Dawn instance, navigator.gpu from the npm package webgpu)' : `; the WebGPU peers reported: ${adapters.join(' / ')}`}. Machine: ${result.machine.cpus} × ${result.machine.cpu}; 1-min load average ${f(loadBefore, 2)} → ${f(loadAfter, 2)} (other processes share these cores).`,
-  `Peers: ${version('torch', `PyTorch ${torch.version} CPU (${torch.threads} threads)`)}, ${version('tfjs', `tfjs-backend-wasm ${tfjs.version} (${tfjs.threads} thread, Node)`)}, ${version('tfjsWebgpu', `tfjs-backend-webgpu ${tfjsWebgpu.version}`)}, ${version('ortWebgpu', `onnxruntime-web ${ortWebgpu.version} WebGPU EP (1 wasm thread, no CPU fallback)`)}. Each JS peer matched a CPU reference on small odd-sized cases before timing. Median of 5 runs × 3 iterations after warm-up; on the GPU a run enqueues its 3 and reads the last result back.`,
+  `Adapter: ${tessera.adapter}${tessera.software ? ' (software)' : ''}${adapters.length === 1 ? `; ${gpuPeers.map((p) => LABELS[p]).join(', ')} ran on it (one Dawn instance, navigator.gpu from the npm package webgpu)` : `; the WebGPU runners reported: ${gpuPeers.map((p) => `${LABELS[p]} ${PEERS[p].adapter}`).join(' / ')}`}. Machine: ${result.machine.cpus} × ${result.machine.cpu}; 1-min load average ${f(loadBefore, 2)} → ${f(loadAfter, 2)} (other processes share these cores).`,
+  `Peers: ${version('torch', `PyTorch ${torch.version} CPU (${torch.threads} threads)`)}, ${version('tfjs', `tfjs-backend-wasm ${tfjs.version} (${tfjs.threads} thread, Node)`)}, ${version('tfjsWebgpu', `tfjs-backend-webgpu ${tfjsWebgpu.version}`)}, ${version('ortWebgpu', `onnxruntime-web ${ortWebgpu.version} WebGPU EP (1 wasm thread, no CPU fallback)`)}. Every JS peer with numbers below first matched a CPU reference on small odd-sized cases. Median of 5 runs × 3 iterations after warm-up; on the GPU a run enqueues its 3 and reads the last result back.`,
   '',
   'Wall-clock GFLOP/s (median):',
   '',
