@@ -1,45 +1,48 @@
-/** Tessera on its WebGPU adapter: the same workloads, timed with device.sync() around many iterations. */
-import { Device, noGrad, ops } from '../dist/index.js'
-import { readdirSync, readFileSync } from 'node:fs'
-import { CONV, DISPATCH, MATMULS, timeIt } from './workloads.mjs'
-
 /**
- * CPU ms used by this process's threads other than the main one (Linux): on a software
- * adapter those are the rasterizer's workers running the kernels, while the main thread
- * mostly spins in Dawn's event polling during sync. Null where /proc is unavailable.
+ * Tessera on its WebGPU adapter: the same workloads, each run's outputs enqueued and the last
+ * read back (enqueueThenRead), after the small cases agree with the CPU reference.
  */
-function workerCpuMs() {
-  try {
-    const ticks = readdirSync('/proc/self/task')
-      .filter((tid) => Number(tid) !== process.pid)
-      .reduce((sum, tid) => {
-        const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')
-        return sum + Number(fields[11]) + Number(fields[12])
-      }, 0)
-    return ticks * 10
-  } catch {
-    return null
-  }
-}
+import { Device, noGrad, ops } from '../dist/index.js'
+import { checkPeer } from './check.mjs'
+import { CONVS, DISPATCH, MATMULS, enqueueThenRead, fill, timeIt, workerCpuMs } from './workloads.mjs'
 
 export async function runTessera() {
   const device = await Device.create({ backend: 'webgpu' })
-  const sync = () => device.sync()
   const cpuClock = device.adapter.software && workerCpuMs() !== null ? workerCpuMs : undefined
-  const fill = (n) => Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5)
+  const time = (enqueue) => {
+    const { step, sync } = enqueueThenRead(enqueue, (y) => y.read(), (y) => y.dispose())
+    return timeIt(step, { sync, cpuClock })
+  }
   try {
     return await noGrad(async () => {
+      const readOnce = async (inputs, op) => {
+        const y = op(...inputs)
+        try {
+          return await y.read()
+        } finally {
+          ;[...inputs, y].forEach((t) => t.dispose())
+        }
+      }
+      await checkPeer('Tessera', {
+        matmul: (a, b, mm) => readOnce([device.tensor(a, [mm.m, mm.k]), device.tensor(b, [mm.k, mm.n])], ops.matmul),
+        conv: (x, w, c) => readOnce([device.tensor(x, [c.batch, c.cin, c.h, c.w]), device.tensor(w, [c.cout, c.cin, c.kernel, c.kernel])], (X, W) => ops.conv2d(X, W, { padding: c.padding })),
+      })
       const matmul = []
       for (const mm of MATMULS) {
         const a = device.tensor(fill(mm.m * mm.k), [mm.m, mm.k])
         const b = device.tensor(fill(mm.k * mm.n), [mm.k, mm.n])
-        matmul.push(await timeIt(() => ops.matmul(a, b).dispose(), { sync, cpuClock }))
+        matmul.push(await time(() => ops.matmul(a, b)))
         a.dispose()
         b.dispose()
       }
-      const x = device.tensor(fill(CONV.batch * CONV.cin * CONV.h * CONV.w), [CONV.batch, CONV.cin, CONV.h, CONV.w])
-      const w = device.tensor(fill(CONV.cout * CONV.cin * CONV.kernel ** 2), [CONV.cout, CONV.cin, CONV.kernel, CONV.kernel])
-      const conv = await timeIt(() => ops.conv2d(x, w, { padding: CONV.padding }).dispose(), { sync, cpuClock })
+      const conv = []
+      for (const c of CONVS) {
+        const x = device.tensor(fill(c.batch * c.cin * c.h * c.w), [c.batch, c.cin, c.h, c.w])
+        const w = device.tensor(fill(c.cout * c.cin * c.kernel ** 2), [c.cout, c.cin, c.kernel, c.kernel])
+        conv.push(await time(() => ops.conv2d(x, w, { padding: c.padding })))
+        x.dispose()
+        w.dispose()
+      }
       // Many tiny dispatches recorded back to back, then one read: the per-dispatch cost.
       const t = device.tensor(fill(DISPATCH.size), [DISPATCH.size])
       const { ms: batchMs } = await timeIt(

@@ -24,14 +24,14 @@ def time_it(step, runs=5, iters=3, warmup=2):
     return {"ms": statistics.median(wall), "cpuMs": statistics.median(cpu)}
 
 
-out = {"version": torch.__version__, "threads": torch.get_num_threads(), "matmul": [], "conv": None}
+out = {"version": torch.__version__, "threads": torch.get_num_threads(), "matmul": [], "conv": []}
 with torch.no_grad():
     for mm in spec["matmuls"]:
         a = torch.rand(mm["m"], mm["k"])
         b = torch.rand(mm["k"], mm["n"])
         out["matmul"].append(time_it(lambda: torch.mm(a, b)))
-    c = spec["conv"]
-    x = torch.rand(c["batch"], c["cin"], c["h"], c["w"])
-    w = torch.rand(c["cout"], c["cin"], c["kernel"], c["kernel"])
-    out["conv"] = time_it(lambda: torch.nn.functional.conv2d(x, w, padding=c["padding"]))
+    for c in spec["convs"]:
+        x = torch.rand(c["batch"], c["cin"], c["h"], c["w"])
+        w = torch.rand(c["cout"], c["cin"], c["kernel"], c["kernel"])
+        out["conv"].append(time_it(lambda: torch.nn.functional.conv2d(x, w, padding=c["padding"])))
 print(json.dumps(out))

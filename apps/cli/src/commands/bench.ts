@@ -9,7 +9,7 @@ import { positiveInt } from '../options.js'
 /** The benchmarks of a Tessera checkout this command runs; each writes JSON and markdown to its package's bench/results/. */
 const BENCHES = {
   generate: { script: 'packages/dalle/bench/run.mjs', results: 'packages/dalle/bench/results/generate.{json,md}', what: 'tessera generate on models/emoji on WebGPU and the CPU backend beside the PyTorch reference: seconds per image' },
-  kernels: { script: 'packages/tensor-core/bench/run.mjs', results: 'packages/tensor-core/bench/results/latest.{json,md}', what: 'matmul and conv GFLOP/s beside PyTorch and tfjs-wasm, and dispatch overhead' },
+  kernels: { script: 'packages/tensor-core/bench/run.mjs', results: 'packages/tensor-core/bench/results/latest.{json,md}', what: 'matmul and conv GFLOP/s beside PyTorch, tfjs-wasm, tfjs-webgpu and ort-webgpu, and dispatch overhead' },
 } as const
 
 export interface BenchFlags {
