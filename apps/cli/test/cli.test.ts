@@ -31,7 +31,7 @@ afterAll(async () => {
 describe('tessera generate', () => {
   it('writes K PNGs and a grid, and --json prints one object with the files, scores and seconds (WebGPU when there is an adapter)', async () => {
     const out = join(work, 'hearts')
-    const run = tessera(['generate', 'a red heart', '--model', model, '--count', '4', '--keep', '2', '--seed', '1', '--out', out, '--json'])
+    const run = await tessera(['generate', 'a red heart', '--model', model, '--count', '4', '--keep', '2', '--seed', '1', '--out', out, '--json'])
     expect(run.stderr).toEqual([])
     expect(run.status).toBe(0)
     const lines = run.stdout.trim().split('\n')
@@ -49,7 +49,7 @@ describe('tessera generate', () => {
 
   it('the same seed writes the same images; --scale enlarges them; --preview writes a preview grid', async () => {
     const [a, b] = [join(work, 'seed-a'), join(work, 'seed-b')]
-    for (const out of [a, b]) expect(tessera(['generate', 'a blue star', '--model', model, '--count', '2', '--keep', '1', '--seed', '9', '--out', out, '--backend', 'cpu', '--scale', '2', '--preview']).status).toBe(0)
+    for (const out of [a, b]) expect((await tessera(['generate', 'a blue star', '--model', model, '--count', '2', '--keep', '1', '--seed', '9', '--out', out, '--backend', 'cpu', '--scale', '2', '--preview'])).status).toBe(0)
     expect(await readFile(join(a, 'a-blue-star-1.png'))).toEqual(await readFile(join(b, 'a-blue-star-1.png')))
     await expectPngs([join(a, 'a-blue-star-1.png')], 64)
     expect((await stat(join(a, 'a-blue-star-preview.png'))).size).toBeGreaterThan(0)
@@ -58,7 +58,7 @@ describe('tessera generate', () => {
   it('runs from the repository root as `pnpm tessera …` with the arguments passed through', async () => {
     const out = join(work, 'pnpm')
     const prompt = "a red heart's \"star\""
-    const run = tessera(['-s', 'tessera', 'generate', prompt, '--model', model, '--count', '1', '--out', out, '--backend', 'cpu', '--json', '--truncate'], {}, ['pnpm'])
+    const run = await tessera(['-s', 'tessera', 'generate', prompt, '--model', model, '--count', '1', '--out', out, '--backend', 'cpu', '--json', '--truncate'], {}, ['pnpm'])
     expect(run.status).toBe(0)
     expect(JSON.parse(run.stdout.trim())).toMatchObject({ prompt, count: 1, keep: 1 })
   })
@@ -68,7 +68,7 @@ describe('tessera generate', () => {
     await mkdir(models)
     await cp(model, join(models, 'emoji'), { recursive: true })
     const out = join(work, 'default')
-    const run = tessera(['generate', 'a red heart', '--count', '2', '--keep', '1', '--out', out, '--backend', 'cpu', '--json'], { TESSERA_MODELS_DIR: models })
+    const run = await tessera(['generate', 'a red heart', '--count', '2', '--keep', '1', '--out', out, '--backend', 'cpu', '--json'], { TESSERA_MODELS_DIR: models })
     expect(run.status).toBe(0)
     expect(JSON.parse(run.stdout).model).toBe(join(models, 'emoji'))
   })
@@ -77,10 +77,10 @@ describe('tessera generate', () => {
 describe('tessera complete and info', () => {
   it('complete keeps the top rows of a PNG and writes the completions', async () => {
     const source = join(work, 'source.png')
-    const made = tessera(['generate', 'a green circle', '--model', model, '--count', '1', '--out', join(work, 'src'), '--backend', 'cpu', '--json'])
+    const made = await tessera(['generate', 'a green circle', '--model', model, '--count', '1', '--out', join(work, 'src'), '--backend', 'cpu', '--json'])
     await cp(JSON.parse(made.stdout).files[0], source)
     const out = join(work, 'completed')
-    const run = tessera(['complete', source, 'a green circle', '--keep', 'top', '--rows', '2', '--count', '3', '--model', model, '--out', out, '--backend', 'cpu', '--json'])
+    const run = await tessera(['complete', source, 'a green circle', '--keep', 'top', '--rows', '2', '--count', '3', '--model', model, '--out', out, '--backend', 'cpu', '--json'])
     expect(run.stderr).toEqual([])
     expect(run.status).toBe(0)
     const report = JSON.parse(run.stdout)
@@ -88,8 +88,8 @@ describe('tessera complete and info', () => {
     await expectPngs(report.files, 32)
   })
 
-  it('info reports the adapter, its limits and features, the plugins and the bundle', () => {
-    const run = tessera(['info', '--model', model, '--backend', 'cpu', '--json'])
+  it('info reports the adapter, its limits and features, the plugins and the bundle', async () => {
+    const run = await tessera(['info', '--model', model, '--backend', 'cpu', '--json'])
     expect(run.status).toBe(0)
     const info = JSON.parse(run.stdout)
     expect(info.adapter.backend).toBe('cpu')
@@ -99,11 +99,11 @@ describe('tessera complete and info', () => {
     expect(info.bundle.components.dvae).toContain('4×4 tokens of 64')
   })
 
-  it('--help shows examples', () => {
-    const run = tessera(['--help'])
+  it('--help shows examples', async () => {
+    const run = await tessera(['--help'])
     expect(run.status).toBe(0)
     expect(run.stdout).toContain('Examples:')
-    expect(tessera(['generate', '--help']).stdout).toMatch(/--top-k <k>[\s\S]*Example:/)
+    expect((await tessera(['generate', '--help'])).stdout).toMatch(/--top-k <k>[\s\S]*Example:/)
   })
 })
 
@@ -126,7 +126,7 @@ describe('bad input: a non-zero exit and one line to act on', () => {
     ['too many rows', () => ['complete', join(work, 'source.png'), '--rows', '5', '--model', model], /--rows 5: this model's token grid has 4 rows/],
   ]
   it.each(cases)('%s', async (_name, args, message, env) => {
-    const run = tessera([...(await args()), '--backend', 'cpu'], env)
+    const run = await tessera([...(await args()), '--backend', 'cpu'], env)
     expect(run.status).not.toBe(0)
     expect(run.stderr).toHaveLength(1)
     expect(run.stderr[0]).toMatch(message)

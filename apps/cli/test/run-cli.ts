@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 export const CLI = fileURLToPath(new URL('../dist/index.js', import.meta.url))
@@ -8,15 +8,18 @@ const env = (extra: Record<string, string>) => ({ ...process.env, XDG_RUNTIME_DI
 /** stderr lines without Dawn's own adapter warnings. */
 const lines = (stderr: string) => stderr.split('\n').filter((l) => l && !/^Warning: /.test(l))
 
-/** Runs the built CLI (or `command`) from the repository root and waits for it. */
+/**
+ * Runs the built CLI (or `command`) from the repository root and resolves when it exits. Not
+ * spawnSync: a long run would block vitest's worker thread past its RPC timeout ('Timeout calling
+ * onTaskUpdate') on a loaded machine and fail the suite though the command itself succeeded.
+ */
 export function tessera(args: string[], extraEnv: Record<string, string> = {}, command = [process.execPath, CLI]) {
-  const run = spawnSync(command[0]!, [...command.slice(1), ...args], { cwd: ROOT, encoding: 'utf8', env: env(extraEnv), timeout: 300_000 })
-  return { status: run.status, stdout: run.stdout, stderr: lines(run.stderr) }
+  return startTessera(args, extraEnv, command).done
 }
 
-/** Starts the built CLI without waiting: for signalling it mid-run. */
-export function startTessera(args: string[]) {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: env({}) })
+/** Starts the built CLI (or `command`) without waiting: for signalling it mid-run. */
+export function startTessera(args: string[], extraEnv: Record<string, string> = {}, command = [process.execPath, CLI]) {
+  const child = spawn(command[0]!, [...command.slice(1), ...args], { cwd: ROOT, env: env(extraEnv) })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))

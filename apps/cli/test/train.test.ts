@@ -30,7 +30,7 @@ const cpu = ['--backend', 'cpu']
 const TINY_CLIP = '{"visionLayers":1,"transformerLayers":1,"visionWidth":32,"transformerWidth":32,"embedDim":32,"contextLength":12}'
 const tinyPrior = ['--width', '32', '--heads', '2', '--layers', '2', '--text-length', '8', '--batch', '8', '--warmup', '2', '--lr', '3e-3']
 
-function ok(run: ReturnType<typeof tessera>) {
+function ok(run: Awaited<ReturnType<typeof tessera>>) {
   expect(run.stderr).toEqual([])
   expect(run.status).toBe(0)
   return run
@@ -49,28 +49,28 @@ describe('train → bundle → generate → eval on your own folder', () => {
   it('each stage reads what the last one wrote; the bundle generates and evaluates', async () => {
     const run = join(work, 'folder-run')
     const data = ['--data', `folder:${pics}`]
-    const tokenizer = ok(tessera(['train', 'tokenizer', ...data, '--vocab', '300', '--min-frequency', '1', '--out', join(run, 'tokenizer.json')]))
+    const tokenizer = ok(await tessera(['train', 'tokenizer', ...data, '--vocab', '300', '--min-frequency', '1', '--out', join(run, 'tokenizer.json')]))
     expect(tokenizer.stdout).toMatch(/wrote .*tokenizer\.json: 300 ids from \d+ training captions/)
-    ok(tessera([...cpu, 'train', 'dvae', ...data, '--preset', 'tiny', '--steps', '4', '--batch', '4', '--eval-every', '2', '--out', join(run, 'dvae')]))
+    ok(await tessera([...cpu, 'train', 'dvae', ...data, '--preset', 'tiny', '--steps', '4', '--batch', '4', '--eval-every', '2', '--out', join(run, 'dvae')]))
     const dvae = JSON.parse(await readFile(join(run, 'dvae', 'manifest.json'), 'utf8'))
     expect(dvae).toMatchObject({ dataSource: `folder:${pics}`, trainedSteps: 4, metrics: { vocabSize: 64 } })
     expect(dvae.segments).toHaveLength(1)
     expect(dvae.segments[0].command).toContain('tessera --backend cpu train dvae')
 
-    const prior = ok(tessera([...cpu, 'train', 'prior', ...data, '--dvae', join(run, 'dvae'), '--tokenizer', join(run, 'tokenizer.json'), ...tinyPrior, '--steps', '6', '--out', join(run, 'prior')]))
+    const prior = ok(await tessera([...cpu, 'train', 'prior', ...data, '--dvae', join(run, 'dvae'), '--tokenizer', join(run, 'tokenizer.json'), ...tinyPrior, '--steps', '6', '--out', join(run, 'prior')]))
     expect(prior.stdout).toMatch(/step 6: loss [\d.]+ text [\d.]+ image [\d.]+/)
     const priorManifest = JSON.parse(await readFile(join(run, 'prior', 'manifest.json'), 'utf8'))
     expect(priorManifest.training).toMatchObject({ steps: 6, data: { source: `folder:${pics}`, dvae: join(run, 'dvae') } })
     expect(existsSync(join(run, 'prior', 'tokenizer.json'))).toBe(true)
 
-    ok(tessera([...cpu, 'train', 'clip', ...data, '--config', TINY_CLIP, '--vocab-size', '600', '--batch', '8', '--steps', '4', '--out', join(run, 'clip')]))
-    const bundled = ok(tessera(['bundle', '--prior', join(run, 'prior'), '--dvae', join(run, 'dvae'), '--clip', join(run, 'clip'), '--sampling', '{"topK":16}', '--note', 'test', '--out', join(run, 'bundle')]))
+    ok(await tessera([...cpu, 'train', 'clip', ...data, '--config', TINY_CLIP, '--vocab-size', '600', '--batch', '8', '--steps', '4', '--out', join(run, 'clip')]))
+    const bundled = ok(await tessera(['bundle', '--prior', join(run, 'prior'), '--dvae', join(run, 'dvae'), '--clip', join(run, 'clip'), '--sampling', '{"topK":16}', '--note', 'test', '--out', join(run, 'bundle')]))
     expect(bundled.stdout).toMatch(/wrote .*bundle: prior 2 layers × 32, .*; CLIP reranks/)
 
-    const made = JSON.parse(ok(tessera([...cpu, 'generate', 'a red circle', '--model', join(run, 'bundle'), '--count', '4', '--keep', '2', '--out', join(run, 'out'), '--json'])).stdout)
+    const made = JSON.parse(ok(await tessera([...cpu, 'generate', 'a red circle', '--model', join(run, 'bundle'), '--count', '4', '--keep', '2', '--out', join(run, 'out'), '--json'])).stdout)
     expect(made).toMatchObject({ reranker: 'clip', keep: 2 })
 
-    const evaluated = JSON.parse(ok(tessera([...cpu, 'eval', '--model', join(run, 'bundle'), '--captions', '2', '--candidates', '6', '--count', '3', '--keep', '1', '--write', '--json'])).stdout)
+    const evaluated = JSON.parse(ok(await tessera([...cpu, 'eval', '--model', join(run, 'bundle'), '--captions', '2', '--candidates', '6', '--count', '3', '--keep', '1', '--write', '--json'])).stdout)
     expect(evaluated.data).toBe(`folder:${pics}`) // from the prior's manifest: no --data needed
     for (const split of ['heldIn', 'heldOut']) {
       const r = evaluated.results[split]
@@ -96,16 +96,16 @@ describe('on shapes, and resuming', () => {
   const data = ['--data', 'shapes:48']
   const prior = (out: string, steps: number, ...more: string[]) => [...cpu, 'train', 'prior', ...data, '--dvae', join(run(), 'dvae'), '--tokenizer', join(run(), 'tokenizer.json'), ...tinyPrior, '--steps', String(steps), '--eval-every', '10', '--eval-count', '4', '--checkpoint-every', '2', '--out', out, ...more]
 
-  beforeAll(() => {
-    ok(tessera(['train', 'tokenizer', ...data, '--vocab', '300', '--min-frequency', '1', '--out', join(run(), 'tokenizer.json')]))
-    ok(tessera([...cpu, 'train', 'dvae', ...data, '--preset', 'tiny', '--steps', '3', '--batch', '4', '--out', join(run(), 'dvae')]))
+  beforeAll(async () => {
+    ok(await tessera(['train', 'tokenizer', ...data, '--vocab', '300', '--min-frequency', '1', '--out', join(run(), 'tokenizer.json')]))
+    ok(await tessera([...cpu, 'train', 'dvae', ...data, '--preset', 'tiny', '--steps', '3', '--batch', '4', '--out', join(run(), 'dvae')]))
   })
 
-  it('trains a prior, bundles it without a CLIP, generates, and evaluates it with the checker on seen and unseen combinations', () => {
-    ok(tessera(prior(join(run(), 'prior'), 4)))
-    ok(tessera(['bundle', '--prior', join(run(), 'prior'), '--dvae', join(run(), 'dvae'), '--out', join(run(), 'bundle')]))
-    expect(JSON.parse(ok(tessera([...cpu, 'generate', 'a blue square', '--model', join(run(), 'bundle'), '--count', '2', '--json'])).stdout)).toMatchObject({ reranker: 'none', keep: 2 })
-    const evaluated = JSON.parse(ok(tessera([...cpu, 'eval', '--model', join(run(), 'bundle'), '--captions', '2', '--count', '2', '--keep', '1', '--json'])).stdout)
+  it('trains a prior, bundles it without a CLIP, generates, and evaluates it with the checker on seen and unseen combinations', async () => {
+    ok(await tessera(prior(join(run(), 'prior'), 4)))
+    ok(await tessera(['bundle', '--prior', join(run(), 'prior'), '--dvae', join(run(), 'dvae'), '--out', join(run(), 'bundle')]))
+    expect(JSON.parse(ok(await tessera([...cpu, 'generate', 'a blue square', '--model', join(run(), 'bundle'), '--count', '2', '--json'])).stdout)).toMatchObject({ reranker: 'none', keep: 2 })
+    const evaluated = JSON.parse(ok(await tessera([...cpu, 'eval', '--model', join(run(), 'bundle'), '--captions', '2', '--count', '2', '--keep', '1', '--json'])).stdout)
     expect(evaluated).toMatchObject({ data: 'shapes:48', settings: { reranker: 'none (the bundle has no CLIP)' } })
     for (const kind of ['seen', 'unseen']) {
       const r = evaluated.results[kind]
@@ -116,7 +116,7 @@ describe('on shapes, and resuming', () => {
   })
 
   it('Ctrl-C checkpoints after the step in flight; --resume then ends where an uninterrupted run does, bit for bit', async () => {
-    ok(tessera(prior(join(work, 'straight'), 30)))
+    ok(await tessera(prior(join(work, 'straight'), 30)))
     const interrupted = join(work, 'interrupted')
     const started = startTessera(prior(interrupted, 30))
     // The first checkpoint (step 2) is written by a rename: once it is there the run is training on.
@@ -129,7 +129,7 @@ describe('on shapes, and resuming', () => {
     expect(at).toBeLessThan(30)
     expect(existsSync(join(interrupted, 'prior.safetensors'))).toBe(false)
 
-    const resumed = ok(tessera(prior(interrupted, 30, '--resume')))
+    const resumed = ok(await tessera(prior(interrupted, 30, '--resume')))
     expect(resumed.stdout).toContain(`resumed from ${join(interrupted, 'checkpoints')} at step ${at}`)
     const sha = async (dir: string) => createHash('sha256').update(await readFile(join(dir, 'prior.safetensors'))).digest('hex')
     expect(await sha(interrupted)).toBe(await sha(join(work, 'straight')))
@@ -150,7 +150,7 @@ describe('tessera train prior resumes what packages/prior/scripts/train-prior.mj
     const out = join(work, 'from-train-prior-mjs')
     await cp(join(fixture, 'checkpoints'), join(out, 'checkpoints'), { recursive: true })
     const args = ['--width', '16', '--heads', '2', '--layers', '1', '--text-length', '8', '--batch', '8', '--lr', '3e-3', '--warmup', '2', '--eval-every', '4', '--eval-count', '8', '--checkpoint-every', '3']
-    ok(tessera([...cpu, 'train', 'prior', '--data', `tokens:${join(fixture, 'data')}`, ...args, '--steps', String(expected.steps), '--out', out, '--resume']))
+    ok(await tessera([...cpu, 'train', 'prior', '--data', `tokens:${join(fixture, 'data')}`, ...args, '--steps', String(expected.steps), '--out', out, '--resume']))
     expect(createHash('sha256').update(await readFile(join(out, 'prior.safetensors'))).digest('hex')).toBe(expected.sha256)
     const { training } = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'))
     expect(training.heldOut).toEqual(expected.heldOut)
@@ -184,16 +184,16 @@ describe('bad input: a non-zero exit and one line to act on', () => {
     ['an unknown benchmark', () => ['bench', 'everything'], /'everything' is invalid for argument 'which'\. Allowed choices are generate, kernels/],
   ]
   it.each(cases)('%s', async (_name, args, message) => {
-    const run = tessera([...cpu, ...(await args())])
+    const run = await tessera([...cpu, ...(await args())])
     expect(run.status).toBe(1)
     expect(run.stderr).toHaveLength(1)
     expect(run.stderr[0]).toMatch(message)
     expect(run.stderr[0]).not.toMatch(/\bat .*\.js:\d+/)
   })
 
-  it('every new command has --help with examples', () => {
+  it('every new command has --help with examples', async () => {
     for (const command of [['train'], ['train', 'tokenizer'], ['train', 'dvae'], ['train', 'prior'], ['train', 'clip'], ['bundle'], ['eval'], ['bench']]) {
-      const run = tessera([...command, '--help'])
+      const run = await tessera([...command, '--help'])
       expect(run.status, command.join(' ')).toBe(0)
       expect(run.stdout, command.join(' ')).toMatch(/Examples?:\n  \$ tessera /)
     }
