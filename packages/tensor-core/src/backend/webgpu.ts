@@ -113,10 +113,12 @@ export class WebGpuBackend implements Backend {
   private readonly faultBuffer: GPUBuffer
   private faultsRecorded = false
   /**
-   * Buffers written by commands recorded but not yet submitted. `queue.writeBuffer` runs
-   * ahead of those commands, so writing such a buffer from the host first submits them.
+   * Buffers bound (read or written) by commands recorded but not yet submitted.
+   * `queue.writeBuffer` runs ahead of those commands, so writing such a buffer from the host
+   * first submits them: else a recorded kernel would read the new contents (loading weights
+   * after a matmul was recorded but not submitted) or overwrite them.
    */
-  private readonly pendingWrites = new Set<GPUBuffer>()
+  private readonly pendingUses = new Set<GPUBuffer>()
   private readonly maxWorkgroupsPerDim: number
   private readonly dispatchesPerSubmit: number
   private destroyed = false
@@ -208,7 +210,7 @@ export class WebGpuBackend implements Backend {
     this.checkAlive()
     const s = storage as GpuStorage
     if (s.size === 0) return
-    if (this.pendingWrites.has(s.buffer)) this.flush()
+    if (this.pendingUses.has(s.buffer)) this.flush()
     let bytes: ArrayBufferView
     if (s.dtype === 'f16') {
       const bits = new Uint16Array(s.size + (s.size & 1))
@@ -272,7 +274,8 @@ export class WebGpuBackend implements Backend {
     const offset = this.packUniforms(compiled, kernel.uniforms(params))
     const bindGroup = this.bindGroupFor(compiled, [...inputs, ...outputs] as (GpuStorage | GpuTextureStorage)[])
     if (compiled.faults) this.faultsRecorded = true
-    for (const s of outputs) if (s instanceof GpuStorage) this.pendingWrites.add(s.buffer)
+    for (const s of inputs) if (s instanceof GpuStorage) this.pendingUses.add(s.buffer)
+    for (const s of outputs) if (s instanceof GpuStorage) this.pendingUses.add(s.buffer)
     const pass = this.ensurePass()
     pass.setPipeline(compiled.pipeline)
     pass.setBindGroup(0, bindGroup, [offset])
@@ -292,7 +295,7 @@ export class WebGpuBackend implements Backend {
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaHost, 0, this.arenaUsed)
     this.device.queue.submit([this.encoder.finish()])
     this.encoder = null
-    this.pendingWrites.clear()
+    this.pendingUses.clear()
     this.dispatches = 0
     this.arenaUsed = 0
     this.pool.onSubmit()
