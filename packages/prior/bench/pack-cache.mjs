@@ -4,17 +4,19 @@
 // process, the two interleaved (order alternating per round) so machine load hits both alike.
 // Then tensor-core's profiler on one generation in each mode: the share of kernel time spent
 // packing. Same model as bench/run.mjs (4 layers, width 256, 16 text + 64 image tokens, batch 4).
-//   node bench/pack-cache.mjs [--rounds 4] [--no-autotune] [--no-profile] [--out results/pack-cache.json]
+// Last, training steps (batch 16) in both modes, interleaved: parameters' packs are kept there
+// too (until the optimizer step writes them), which must not slow training down.
+//   node bench/pack-cache.mjs [--rounds 4] [--train-rounds 3] [--no-autotune] [--no-profile] [--out results/pack-cache.json]
 // Writes bench/results/pack-cache.json (the committed runs: results/pack-cache-run{1,2}.json).
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { Device, ops, profileKernels } from '@tessera/tensor-core'
+import { Device, ops, optim, profileKernels, tidy } from '@tessera/tensor-core'
 import { Prior } from '../dist/index.js'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const { values: args } = parseArgs({
-  options: { rounds: { type: 'string', default: '4' }, 'no-autotune': { type: 'boolean', default: false }, 'no-profile': { type: 'boolean', default: false }, out: { type: 'string', default: 'results/pack-cache.json' } },
+  options: { rounds: { type: 'string', default: '4' }, 'no-autotune': { type: 'boolean', default: false }, 'no-profile': { type: 'boolean', default: false }, out: { type: 'string', default: 'results/pack-cache.json' }, 'train-rounds': { type: 'string', default: '3' } },
 })
 const CONFIG = { textVocabSize: 1024, imageVocabSize: 512, textLength: 16, gridSize: [8, 8], width: 256, heads: 4, layers: 4, masks: 'dalle', ffMult: 4, padId: 0, textLossWeight: 1, imageLossWeight: 7, dropout: 0, seed: 0 }
 const GEN_BATCH = 4
@@ -89,6 +91,40 @@ if (!args['no-profile']) {
     console.log(`profile ${mode}: kernel time ${total.toFixed(0)} ms, packing ${pack.toFixed(0)} ms (${((100 * pack) / total).toFixed(1)}%), matmul kernels ${matmul.toFixed(0)} ms`)
   }
 }
+
+const TRAIN_BATCH = 16
+const opt = new optim.AdamW(prior.namedParameters(), { lr: 1e-4 })
+const text = device.tensor(ids(TRAIN_BATCH * T, CONFIG.textVocabSize, 1), [TRAIN_BATCH, T])
+const image = device.tensor(ids(TRAIN_BATCH * HW, CONFIG.imageVocabSize, 2), [TRAIN_BATCH, HW])
+async function trainStep(mode) {
+  device.packCacheBytes = MODES[mode]
+  device.resetKernelStats()
+  const start = performance.now()
+  const loss = tidy(() => {
+    const { loss } = prior.losses(text, image)
+    loss.backward()
+    opt.step()
+    opt.zeroGrad()
+    return loss
+  })
+  await loss.read()
+  loss.dispose()
+  const seconds = (performance.now() - start) / 1000
+  const { packCache } = device.kernelStats()
+  return { seconds, tokensPerSecond: (TRAIN_BATCH * (T + HW)) / seconds, packHits: packCache.hits, packMisses: packCache.misses, bytesAfterStep: device.memory().derived.bytes }
+}
+const training = { repack: [], cached: [] }
+if (Number(args['train-rounds']) > 0) {
+  for (const mode of Object.keys(MODES)) await trainStep(mode) // warm-up
+  for (let round = 0; round < Number(args['train-rounds']); round++) {
+    for (const mode of round % 2 === 0 ? ['repack', 'cached'] : ['cached', 'repack']) {
+      const r = await trainStep(mode)
+      training[mode].push(r)
+      console.log(`train round ${round} ${mode.padEnd(6)} ${r.tokensPerSecond.toFixed(1)} tokens/s (${r.seconds.toFixed(2)} s), pack cache ${r.packHits} hits / ${r.packMisses} misses, ${(r.bytesAfterStep / 2 ** 20).toFixed(1)} MiB held after the step`)
+    }
+  }
+}
+for (const t of [text, image]) t.dispose()
 device.packCacheBytes = CAP
 
 const result = {
@@ -102,6 +138,11 @@ const result = {
   cachedOverRepackPerRound: ratios,
   runs,
   profiles,
+  training: {
+    batch: TRAIN_BATCH,
+    medianTokensPerSecond: Object.fromEntries(Object.entries(training).map(([mode, rs]) => [mode, rs.length ? median(rs.map((r) => r.tokensPerSecond)) : null])),
+    runs: training,
+  },
 }
 prior.dispose()
 device.destroy()
