@@ -1,4 +1,5 @@
 import type { AdapterSummary, Backend, MemoryInfo } from './backend/backend.js'
+import type { DerivedCacheStats } from './backend/derived-cache.js'
 import { CpuBackend } from './backend/cpu.js'
 import { WebGpuBackend, type WebGpuOptions } from './backend/webgpu.js'
 import { checkDType, dtypeOfArray, type DType, type HostArray } from './dtype.js'
@@ -26,6 +27,19 @@ export interface DeviceOptions extends WebGpuOptions {
    * binding limit (it cannot raise it).
    */
   maxTensorBytes?: number
+  /**
+   * Bytes of packed matmul weights kept between calls (default 256 MiB; 0 packs on every call).
+   * Software adapters (lavapipe) repack B into a texture per matmul; a parameter's pack is kept
+   * until the parameter is written (optimizer step, `assign`, `loadStateDict`) or disposed.
+   */
+  packCacheBytes?: number
+}
+
+/** Dispatch counts and the packed-operand cache's activity (`Device.kernelStats`). */
+export interface KernelStats {
+  /** Dispatches per kernel name (e.g. `matmul.packB.texture`) since the device was made or `resetKernelStats`. */
+  dispatches: Record<string, number>
+  packCache: DerivedCacheStats
 }
 
 export interface TensorOptions {
@@ -55,9 +69,10 @@ export class Device {
     if (!BACKEND_CHOICES.includes(choice)) {
       throw new InvalidArgumentError(`unknown backend ${JSON.stringify(choice)}: choose one of ${BACKEND_CHOICES.map((b) => `'${b}'`).join(', ')}`)
     }
-    const { maxTensorBytes } = opts
+    const { maxTensorBytes, packCacheBytes } = opts
     if (maxTensorBytes !== undefined && !(maxTensorBytes > 0)) throw new InvalidArgumentError(`maxTensorBytes must be a positive number of bytes, got ${maxTensorBytes}`)
-    const cpu = () => new Device(new CpuBackend({ maxTensorBytes: maxTensorBytes ?? DEFAULT_CPU_MAX_TENSOR_BYTES }), opts.seed ?? 0)
+    if (packCacheBytes !== undefined && !(packCacheBytes >= 0)) throw new InvalidArgumentError(`packCacheBytes must be a number of bytes >= 0, got ${packCacheBytes}`)
+    const cpu = () => new Device(new CpuBackend({ maxTensorBytes: maxTensorBytes ?? DEFAULT_CPU_MAX_TENSOR_BYTES, packCacheBytes: opts.packCacheBytes }), opts.seed ?? 0)
     if (choice === 'cpu') return cpu()
     try {
       return new Device(await WebGpuBackend.create(opts), opts.seed ?? 0)
@@ -118,6 +133,26 @@ export class Device {
 
   memory(): MemoryInfo {
     return this.backend.memory()
+  }
+
+  /** How often each kernel ran, and how the packed-operand cache fared (hits, packs, invalidations). */
+  kernelStats(): KernelStats {
+    return { dispatches: Object.fromEntries(this.backend.dispatchCounts), packCache: this.backend.derived.stats() }
+  }
+
+  resetKernelStats(): void {
+    this.backend.dispatchCounts.clear()
+    this.backend.derived.resetStats()
+  }
+
+  /** The packed-operand cache's byte cap (see DeviceOptions.packCacheBytes); setting 0 frees every pack. */
+  get packCacheBytes(): number {
+    return this.backend.derived.capBytes
+  }
+
+  set packCacheBytes(bytes: number) {
+    if (!(bytes >= 0)) throw new InvalidArgumentError(`packCacheBytes must be a number of bytes >= 0, got ${bytes}`)
+    this.backend.derived.capBytes = bytes
   }
 
   /** Submits recorded work without waiting for it. */

@@ -1,4 +1,4 @@
-export { Device, BACKEND_CHOICES, DEFAULT_CPU_MAX_TENSOR_BYTES, type DeviceOptions, type TensorOptions, type BackendChoice } from './device.js'
+export { Device, BACKEND_CHOICES, DEFAULT_CPU_MAX_TENSOR_BYTES, type DeviceOptions, type TensorOptions, type KernelStats, type BackendChoice } from './device.js'
 export { Tensor } from './tensor.js'
 export { DTYPES, type DType, type HostArray } from './dtype.js'
 export { tidy, keep } from './scope.js'
@@ -17,6 +17,7 @@ export {
 } from './errors.js'
 export { KernelCompileError } from './backend/webgpu.js'
 export type { MemoryInfo, AdapterSummary } from './backend/backend.js'
+export { DEFAULT_PACK_CACHE_BYTES, type DerivedCacheStats } from './backend/derived-cache.js'
 export type { Kernel, ShaderSpec } from './kernel.js'
 export { RandomGenerator } from './random-state.js'
 export * as ops from './ops/index.js'

@@ -1,5 +1,6 @@
 import type { Storage } from './backend/backend.js'
 import type { Device } from './device.js'
+import { allocHost } from './dtype.js'
 import type { Kernel } from './kernel.js'
 
 /** One distinct dispatch of a profiled workload (same kernel, pipeline and parameters). */
@@ -35,7 +36,7 @@ function shapeOf(s: Storage): StorageShape {
  * every dispatch, then replays each distinct dispatch `repeats` times on scratch storages of
  * the same sizes and times it (syncing around each batch of repeats), so the numbers add up
  * to the workload's kernel time without needing timestamp queries. Storage contents are not
- * reproduced: data-dependent kernels (gathers, argmax) time on whatever the scratch holds.
+ * reproduced: data-dependent kernels (gathers, argmax) time on zero-filled inputs.
  * Returns the dispatches most expensive first.
  */
 export async function profileKernels(device: Device, workload: () => Promise<void>, opts: { repeats?: number } = {}): Promise<KernelProfile[]> {
@@ -57,9 +58,17 @@ export async function profileKernels(device: Device, workload: () => Promise<voi
   }
   await backend.sync()
   const alloc = (s: StorageShape) => ('texture' in s ? backend.allocTexture(s.texture[0], s.texture[1]) : backend.alloc(s.dtype, s.size))
+  // Inputs are zero-filled: pooled memory holds stale values, and an id read from them would be
+  // out of range in kernels that check ids (KERNEL_FAULTS), leaving a fault that the workload's
+  // next read would throw.
+  const input = (s: StorageShape) => {
+    const storage = alloc(s)
+    if (!('texture' in s)) backend.write(storage, allocHost(s.dtype, s.size))
+    return storage
+  }
   const profiles: KernelProfile[] = []
   for (const r of recorded.values()) {
-    const inputs = r.inputs.map(alloc)
+    const inputs = r.inputs.map(input)
     const outputs = r.outputs.map(alloc)
     run.call(backend, r.kernel, r.params, inputs, outputs) // compiles, warms caches
     await backend.sync()

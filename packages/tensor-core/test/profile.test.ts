@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ops, profileKernels } from '../src/index.js'
+import { Device, ops, profileKernels } from '../src/index.js'
 import { cpuDevice, gpuDevice, randomArray } from './helpers.js'
 
 describe('profileKernels', () => {
@@ -24,5 +24,25 @@ describe('profileKernels', () => {
     }
     expect(profiles.map((p) => p.totalMs)).toEqual([...profiles.map((p) => p.totalMs)].sort((x, y) => y - x))
     for (const t of [a, b]) t.dispose()
+  })
+
+  it('replaying a kernel that checks its ids leaves no fault for the next read (webgpu)', async () => {
+    // Replays run on scratch storages; stale pool memory read as ids made the embedding kernel
+    // record an out-of-range fault, which the workload's next read then threw.
+    const d = await Device.create({ backend: 'webgpu' }) // a pool holding only what this test parks
+    const table = d.tensor(randomArray(8 * 4, 3), [8, 4])
+    const ids = d.tensor(Int32Array.from([1, 7, 0]), [3])
+    // Buffers full of out-of-range ids, parked in the pool for the replay's scratch.
+    for (let i = 0; i < 8; i++) d.tensor(Int32Array.from({ length: 64 }, (_, j) => 1_000_000 + j), [64]).dispose()
+    await d.sync()
+    const workload = async () => {
+      const y = ops.embedding(ids, table)
+      await y.read()
+      y.dispose()
+    }
+    await profileKernels(d, workload)
+    await workload()
+    for (const t of [table, ids]) t.dispose()
+    d.destroy()
   })
 })

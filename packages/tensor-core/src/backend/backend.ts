@@ -1,11 +1,17 @@
 import type { DType, HostArray } from '../dtype.js'
 import type { Kernel } from '../kernel.js'
+import type { DerivedCache, DerivedCacheStats } from './derived-cache.js'
 
 /** Device memory behind a tensor: a GPU buffer or a host array, never seen by users. */
 export interface Storage {
   readonly dtype: DType
   /** Elements. */
   readonly size: number
+  /**
+   * Bumped each time the contents change (as a kernel output, or by a host write), through
+   * `DerivedCache.written` only: what was derived from the storage is valid for one version.
+   */
+  version: number
 }
 
 export interface MemoryInfo {
@@ -17,6 +23,10 @@ export interface MemoryInfo {
   pendingBytes: number
   /** Live storages. */
   storages: number
+  /** Bytes of scratch textures in use (WebGPU; the CPU backend's textures are storages, counted above). */
+  textureBytes: number
+  /** Derived storages kept for reuse (packed matmul operands), also counted above. */
+  derived: Pick<DerivedCacheStats, 'entries' | 'bytes'>
 }
 
 export interface AdapterSummary {
@@ -50,6 +60,13 @@ export interface Backend {
   readonly maxTextureDimension2D: number
   /** Storage buffers one kernel may bind (inputs and outputs together): foreach kernels group tensors by it. */
   readonly maxStorageBuffersPerKernel: number
+  /**
+   * Storages derived from others' contents (a weight's packed matmul operand), freed when their
+   * source is written or released: `run` and `write` report every write to it.
+   */
+  readonly derived: DerivedCache
+  /** Dispatches per kernel name since the backend was made (or the map was cleared). */
+  readonly dispatchCounts: Map<string, number>
   /** Copies host data in; ordered before any later `run` that reads the storage. */
   write(storage: Storage, data: HostArray): void
   read(storage: Storage): Promise<HostArray>

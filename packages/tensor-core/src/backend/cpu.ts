@@ -2,8 +2,10 @@ import { allocHost, byteSize, roundToF16, type DType, type HostArray } from '../
 import { DeviceLimitError } from '../errors.js'
 import type { Kernel } from '../kernel.js'
 import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
+import { DEFAULT_PACK_CACHE_BYTES, DerivedCache } from './derived-cache.js'
 
 export class CpuStorage implements Storage {
+  version = 0
   constructor(
     readonly dtype: DType,
     readonly size: number,
@@ -31,8 +33,16 @@ export class CpuBackend implements Backend {
   /** Largest tensor in bytes (default unbounded here; `Device.create` gives 2 GiB unless told otherwise). */
   readonly maxTensorBytes: number
 
-  constructor(opts: { maxTensorBytes?: number } = {}) {
+  /**
+   * Packed operands are only made here when a test or a tuning runs a packed matmul variant on
+   * this backend (its default matmul packs nothing); the cache works as on WebGPU.
+   */
+  readonly derived: DerivedCache
+  readonly dispatchCounts = new Map<string, number>()
+
+  constructor(opts: { maxTensorBytes?: number; packCacheBytes?: number } = {}) {
     this.maxTensorBytes = opts.maxTensorBytes ?? Number.POSITIVE_INFINITY
+    this.derived = new DerivedCache((s) => this.release(s), opts.packCacheBytes ?? DEFAULT_PACK_CACHE_BYTES)
   }
 
   peakAllocBytes = 0
@@ -61,6 +71,7 @@ export class CpuBackend implements Backend {
 
   write(storage: Storage, data: HostArray): void {
     const s = storage as CpuStorage
+    this.derived.written(s)
     s.data.set(data)
     if (s.dtype === 'f16') roundToF16(s.data as Float32Array)
   }
@@ -70,6 +81,8 @@ export class CpuBackend implements Backend {
   }
 
   run<P>(kernel: Kernel<P>, params: P, inputs: readonly Storage[], outputs: readonly Storage[]): void {
+    for (const o of outputs) this.derived.written(o)
+    this.dispatchCounts.set(kernel.name, (this.dispatchCounts.get(kernel.name) ?? 0) + 1)
     const outs = outputs.map((o) => (o as CpuStorage).data)
     kernel.cpu(
       params,
@@ -82,6 +95,7 @@ export class CpuBackend implements Backend {
   }
 
   release(storage: Storage): void {
+    this.derived.released(storage)
     this.live--
     this.liveBytes -= storage.size * byteSize(storage.dtype)
   }
@@ -91,8 +105,11 @@ export class CpuBackend implements Backend {
   async sync(): Promise<void> {}
 
   memory(): MemoryInfo {
-    return { inUseBytes: this.liveBytes, pooledBytes: 0, pendingBytes: 0, storages: this.live }
+    const { entries, bytes } = this.derived.stats()
+    return { inUseBytes: this.liveBytes, pooledBytes: 0, pendingBytes: 0, storages: this.live, textureBytes: 0, derived: { entries, bytes } }
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.derived.clear()
+  }
 }

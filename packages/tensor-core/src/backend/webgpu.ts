@@ -3,12 +3,14 @@ import { AdapterError, DeviceLimitError, TesseraError } from '../errors.js'
 import { emitWgsl, FAULT_WORDS, faultError, type Kernel, type ShaderSpec } from '../kernel.js'
 import type { AdapterSummary, Backend, MemoryInfo, Storage } from './backend.js'
 import { BufferPool } from './buffer-pool.js'
+import { DEFAULT_PACK_CACHE_BYTES, DerivedCache } from './derived-cache.js'
 import { TexturePool } from './texture-pool.js'
 import { loadGpu, NO_ADAPTER_HELP } from './dawn.js'
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
 
 export class GpuStorage implements Storage {
+  version = 0
   constructor(
     readonly dtype: DType,
     readonly size: number,
@@ -20,6 +22,7 @@ export class GpuStorage implements Storage {
 export class GpuTextureStorage implements Storage {
   readonly dtype = 'f32'
   readonly size: number
+  version = 0
   readonly view: GPUTextureView
   constructor(readonly texture: GPUTexture) {
     this.size = texture.width * texture.height * 4
@@ -48,6 +51,8 @@ export interface WebGpuOptions {
   poolIdleSubmits?: number
   /** Lowers the largest tensor below the adapter's binding limit (see DeviceOptions.maxTensorBytes). */
   maxTensorBytes?: number
+  /** Bytes of derived storages (packed matmul weights) kept for reuse; see DeviceOptions.packCacheBytes. */
+  packCacheBytes?: number
 }
 
 /** A kernel failed to compile or validate; carries the generated WGSL for debugging. */
@@ -93,6 +98,8 @@ export class WebGpuBackend implements Backend {
   peakAllocBytes = 0
   readonly maxTextureDimension2D: number
   readonly maxStorageBuffersPerKernel: number
+  readonly derived: DerivedCache
+  readonly dispatchCounts = new Map<string, number>()
   private readonly pipelines = new Map<string, CompiledKernel>()
   private encoder: GPUCommandEncoder | null = null
   private pass: GPUComputePassEncoder | null = null
@@ -113,10 +120,12 @@ export class WebGpuBackend implements Backend {
   private readonly faultBuffer: GPUBuffer
   private faultsRecorded = false
   /**
-   * Buffers written by commands recorded but not yet submitted. `queue.writeBuffer` runs
-   * ahead of those commands, so writing such a buffer from the host first submits them.
+   * Buffers bound (read or written) by commands recorded but not yet submitted.
+   * `queue.writeBuffer` runs ahead of those commands, so writing such a buffer from the host
+   * first submits them: else a recorded kernel would read the new contents (loading weights
+   * after a matmul was recorded but not submitted) or overwrite them.
    */
-  private readonly pendingWrites = new Set<GPUBuffer>()
+  private readonly pendingUses = new Set<GPUBuffer>()
   private readonly maxWorkgroupsPerDim: number
   private readonly dispatchesPerSubmit: number
   private destroyed = false
@@ -145,6 +154,7 @@ export class WebGpuBackend implements Backend {
     // Capped: foreach kernels generate a switch case per bound tensor, and some drivers report
     // limits in the thousands.
     this.maxStorageBuffersPerKernel = Math.min(device.limits.maxStorageBuffersPerShaderStage, 32)
+    this.derived = new DerivedCache((s) => this.release(s), opts.packCacheBytes ?? DEFAULT_PACK_CACHE_BYTES)
     this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
     this.faultBuffer = device.createBuffer({ size: FAULT_WORDS * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST })
     device.lost.then((info) => {
@@ -207,8 +217,9 @@ export class WebGpuBackend implements Backend {
   write(storage: Storage, data: HostArray): void {
     this.checkAlive()
     const s = storage as GpuStorage
+    this.derived.written(s)
     if (s.size === 0) return
-    if (this.pendingWrites.has(s.buffer)) this.flush()
+    if (this.pendingUses.has(s.buffer)) this.flush()
     let bytes: ArrayBufferView
     if (s.dtype === 'f16') {
       const bits = new Uint16Array(s.size + (s.size & 1))
@@ -267,12 +278,16 @@ export class WebGpuBackend implements Backend {
     this.checkAlive()
     const groups = kernel.workgroups(params)
     const grid = typeof groups === 'number' ? this.fold(groups) : groups
+    // Versions move even for an empty grid: the outputs are what a write of them would leave.
+    for (const s of outputs) this.derived.written(s)
+    this.dispatchCounts.set(kernel.name, (this.dispatchCounts.get(kernel.name) ?? 0) + 1)
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return
     const compiled = this.compile(kernel, params)
     const offset = this.packUniforms(compiled, kernel.uniforms(params))
     const bindGroup = this.bindGroupFor(compiled, [...inputs, ...outputs] as (GpuStorage | GpuTextureStorage)[])
     if (compiled.faults) this.faultsRecorded = true
-    for (const s of outputs) if (s instanceof GpuStorage) this.pendingWrites.add(s.buffer)
+    for (const s of inputs) if (s instanceof GpuStorage) this.pendingUses.add(s.buffer)
+    for (const s of outputs) if (s instanceof GpuStorage) this.pendingUses.add(s.buffer)
     const pass = this.ensurePass()
     pass.setPipeline(compiled.pipeline)
     pass.setBindGroup(0, bindGroup, [offset])
@@ -282,6 +297,7 @@ export class WebGpuBackend implements Backend {
 
   release(storage: Storage): void {
     if (this.destroyed) return
+    this.derived.released(storage)
     if (storage instanceof GpuTextureStorage) this.textures.release(storage.texture)
     else this.pool.release((storage as GpuStorage).buffer)
   }
@@ -292,7 +308,7 @@ export class WebGpuBackend implements Backend {
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaHost, 0, this.arenaUsed)
     this.device.queue.submit([this.encoder.finish()])
     this.encoder = null
-    this.pendingWrites.clear()
+    this.pendingUses.clear()
     this.dispatches = 0
     this.arenaUsed = 0
     this.pool.onSubmit()
@@ -308,7 +324,8 @@ export class WebGpuBackend implements Backend {
 
   memory(): MemoryInfo {
     const p = this.pool
-    return { inUseBytes: p.inUseBytes, pooledBytes: p.pooledBytes, pendingBytes: p.pendingBytes, storages: p.inUse }
+    const { entries, bytes } = this.derived.stats()
+    return { inUseBytes: p.inUseBytes, pooledBytes: p.pooledBytes, pendingBytes: p.pendingBytes, storages: p.inUse, textureBytes: this.textures.inUseBytes, derived: { entries, bytes } }
   }
 
   /**
@@ -317,6 +334,7 @@ export class WebGpuBackend implements Backend {
    */
   destroy(): void {
     if (this.destroyed) return
+    this.derived.clear()
     this.flush()
     this.destroyed = true
     void this.device.queue.onSubmittedWorkDone().then(() => {

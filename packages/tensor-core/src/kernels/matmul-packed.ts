@@ -65,6 +65,18 @@ export function packedLayout(p: PackedParams): PackedLayout {
   return { width, rows, panelRows: p.panelRows, panels: Math.ceil(rows / p.panelRows) }
 }
 
+/**
+ * Everything the packed image of B depends on besides B's contents — never A, m, the bias or
+ * the activation — so a pack of an unchanged B is reused under this key (`Backend.derived`)
+ * by every product that packs it the same way: decode steps (m = the batch) and a prefill
+ * (m = the prompt's positions) share one pack of each weight.
+ */
+export function packedBKey(target: PackedShape['packedIn'], p: PackedParams): string {
+  const l = packedLayout(p)
+  const batched = p.foldBatch || bIsBatched(p) ? `|batch ${p.batch} stride ${p.bBatchStride}` : ''
+  return `${target}|${p.dtype}|${p.transB ? 'Bt' : 'B'}|${p.im2col ? JSON.stringify(p.im2col) : 'mat'}${p.foldBatch ? '|fold' : ''}${batched}|k ${p.k} n ${p.n}|${l.width}×${l.rows} in ${l.panelRows}-row panels`
+}
+
 /** Texels across and down of the packed image. */
 export function packedImageSize(p: PackedParams): { width: number; height: number } {
   const l = packedLayout(p)

@@ -1,5 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.js'
-import { packBKernel, packedImageSize, packedLayout, packedMatmulKernel, type PackedParams, type PackedShape } from '../kernels/matmul-packed.js'
+import { packBKernel, packedBKey, packedImageSize, packedLayout, packedMatmulKernel, type PackedParams, type PackedShape } from '../kernels/matmul-packed.js'
 import { tiledMatmulKernel, type MatmulParams, type TiledShape } from '../kernels/matmul.js'
 
 /**
@@ -10,7 +10,15 @@ export interface MatmulVariant {
   readonly name: string
   /** Whether this variant can run `p` on `backend` (texture size limits). */
   fits(backend: Backend, p: MatmulParams): boolean
-  run(backend: Backend, p: MatmulParams, a: Storage, b: Storage, bias: Storage | undefined, out: Storage): void
+  run(backend: Backend, p: MatmulParams, a: Storage, b: Storage, bias: Storage | undefined, out: Storage, opts?: MatmulRunOptions): void
+}
+
+export interface MatmulRunOptions {
+  /**
+   * B is a weight that later products multiply unchanged (a parameter): a variant that
+   * repacks B may keep the pack in `backend.derived` and reuse it until B is written or freed.
+   */
+  reuseB?: boolean
 }
 
 export function tiledVariant(name: string, shape: TiledShape): MatmulVariant {
@@ -18,12 +26,15 @@ export function tiledVariant(name: string, shape: TiledShape): MatmulVariant {
   return {
     name,
     fits: () => true,
+    // Reads B where it lies: nothing to reuse.
     run: (backend, p, a, b, bias, out) => backend.run(kernel, p, [a, b, ...(bias ? [bias] : [])], [out]),
   }
 }
 
 /**
  * Packs op(B) into pooled scratch (a texture or a vec4 buffer), then runs the packed kernel.
+ * With `reuseB` the pack is looked up in, and offered to, `backend.derived` (keyed by B's
+ * storage, its version and `packedBKey`): a weight is packed once per version, not per call.
  * `maxPanelRows` caps the rows of one texture panel below the adapter's limit (tests use it
  * to exercise panel folding on small problems).
  */
@@ -41,13 +52,19 @@ export function packedVariant(name: string, shape: PackedShape, maxPanelRows = I
       const { width, height } = packedImageSize(paramsFor(backend, p))
       return shape.packedIn === 'buffer' || (width <= backend.maxTextureDimension2D && height <= backend.maxTextureDimension2D)
     },
-    run(backend, p, a, b, bias, out) {
+    run(backend, p, a, b, bias, out, opts) {
       const q = paramsFor(backend, p)
+      const key = opts?.reuseB ? packedBKey(shape.packedIn, q) : undefined
+      const cached = key === undefined ? undefined : backend.derived.get(b, key)
+      if (cached) {
+        backend.run(kernel, q, [a, cached, ...(bias ? [bias] : [])], [out])
+        return
+      }
       const { width, height } = packedImageSize(q)
       const packed = shape.packedIn === 'texture' ? backend.allocTexture(width, height) : backend.alloc('f32', width * height * 4)
       backend.run(pack, q, [b], [packed])
       backend.run(kernel, q, [a, packed, ...(bias ? [bias] : [])], [out])
-      backend.release(packed)
+      if (key === undefined || !backend.derived.put(b, key, packed)) backend.release(packed)
     },
   }
 }

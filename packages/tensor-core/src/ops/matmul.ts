@@ -10,6 +10,7 @@ import { gelu, quickGelu, relu, reluBackward } from './elementwise.js'
 import { sum } from './reduce.js'
 import { reshape } from './layout.js'
 import { selectMatmulVariant } from './matmul-select.js'
+import type { MatmulRunOptions } from './matmul-variants.js'
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored [..., k, m]. */
@@ -43,10 +44,19 @@ export const beforeFusedActivation = (fused: boolean, y: Tensor, g: Tensor): Ten
  * that shares A runs folded into the columns (`MatmulParams.foldBatch`): a convolution's
  * per-image products then fill tiles even where an image has few pixels.
  */
-export function runMatmul(device: Device, params: MatmulParams, a: Storage, b: Storage, bias: Storage | undefined, out: Storage): void {
+export function runMatmul(device: Device, params: MatmulParams, a: Storage, b: Storage, bias: Storage | undefined, out: Storage, opts?: MatmulRunOptions): void {
   const p = canFoldBatch(params) ? { ...params, foldBatch: true } : params
-  selectMatmulVariant(device, p).run(device.backend, p, a, b, bias, out)
+  selectMatmulVariant(device, p).run(device.backend, p, a, b, bias, out, opts)
 }
+
+/**
+ * Whether B's packed form is worth keeping between calls: B is a parameter (a leaf that requires
+ * grad: what `Module.registerParameter` makes), the one operand that outlives a call and is
+ * multiplied again unchanged — every decode step multiplies the same weights. Activations,
+ * gradients and input batches are used once; keeping their packs would only hold memory (an
+ * image's im2col pack is kh·kw times the image) until they are freed.
+ */
+export const reusesB = (b: Tensor): boolean => b.requiresGrad && b.node === null
 
 /**
  * Batched matrix product `[..., m, k] · [..., k, n] → [..., m, n]` with NumPy broadcasting of
@@ -85,7 +95,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     bias: bias ? 'col' : 'none',
     activation: fused ? activation : 'none',
   }
-  if (out.size > 0) runMatmul(a.device, params, aa.storage, bb.storage, bias?.storage, out.storage)
+  if (out.size > 0) runMatmul(a.device, params, aa.storage, bb.storage, bias?.storage, out.storage, { reuseB: bb === b && reusesB(b) })
   if (aa !== a) aa.dispose()
   if (bb !== b) bb.dispose()
 
