@@ -21,3 +21,6 @@ export declare class ModelNotFoundError extends RangeError {
 
 /** The model's directory as a URL (file: in Node, http(s) when served); an unknown name throws ModelNotFoundError listing the shipped ones. */
 export declare function modelUrl(name?: ModelName): URL
+
+/** The shipped model of `kind` that `name` names (dvae-emoji-32, or emoji-32 as older token data records it), or undefined. */
+export declare function shippedName(name: string, kind: ModelKind): ModelName | undefined

@@ -33,3 +33,15 @@ export function modelUrl(name = DEFAULT_MODEL) {
   }
   return new URL(`./${name}/`, import.meta.url)
 }
+
+/**
+ * The shipped model of `kind` that `name` names, or undefined: its own name (dvae-emoji-32) or, as
+ * token data written before the models moved here records its dVAE, the name without the kind
+ * (emoji-32).
+ */
+export function shippedName(name, kind) {
+  for (const candidate of [name, `${kind}-${name}`]) {
+    if (Object.hasOwn(MODELS, candidate) && MODELS[candidate] === kind) return candidate
+  }
+  return undefined
+}

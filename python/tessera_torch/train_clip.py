@@ -17,19 +17,18 @@ CLIP's imageResolution, and tokenizer.json when --init has none.
 import json
 import math
 import os
-import time
 
 import numpy as np
 import torch
 
 from . import distributed as D
+from . import train_loop as loop
 from .bpe import BpeTokenizer, ClipTextTokenizer
 from .bundle import locate, write_trained
 from .clip import build, contrastive_loss
 from .data import PackedImages
 from .rng import Mulberry32, RandomStream, js_seed_mix
-from .train_common import (Logger, base_parser, checkpoint_dir, recipe_changes, recipe_value, resume_state, run_record,
-                           save_training_checkpoint, set_lr, warmup_cosine)
+from .train_common import base_parser, checkpoint_dir, recipe_value, warmup_cosine
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -90,11 +89,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.accum != 1:
         raise SystemExit('CLIP\'s contrastive loss couples the whole batch: no gradient accumulation (give --accum 1 and more processes)')
-    env = D.setup(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    log = Logger(env, args.log, args.log_every)
-    stop = D.StopRequest()
+    env, log, stop = loop.start(args)
 
     located = locate(args.init, 'clip') if args.init else None
     if located:
@@ -130,42 +125,22 @@ def main(argv=None):
     if located:
         clip.load_state_dict(located.weights('weights'))
     ckpt_dir = checkpoint_dir(args, 'clip')
-    resumed = resume_state(env, ckpt_dir)
     sampler = D.TesseraBatchSampler(len(train_images), args.batch, o['dataSeed'], env.rank, env.world, 1)
     random = RandomStream(args.seed)
-    step, moments = 0, {}
-    if resumed:
-        weights, moments, state, path = resumed
-        clip.load_state_dict(weights)
-        step = state['step']
-        sampler.set_state(state['extra']['sampler'])
-        random.set_state(state['random'])
-        log.info(f'resumed from {path} at step {step}')
-        changes = recipe_changes(state['extra'].get('recipe'), o)
-        if changes:
-            log.info('recipe changed since the checkpoint: ' + ', '.join(changes))
-    clip.to(env.device)
-    model = D.wrap(env, clip, args.fsdp)
-    named = list((model if args.fsdp else clip).named_parameters())
-    groups = [{'params': [q for n, q in named if not excluded_from_decay(n, q)], 'weight_decay': o['weightDecay']},
-              {'params': [q for n, q in named if excluded_from_decay(n, q)], 'weight_decay': 0.0}]
-    optimizer = torch.optim.AdamW(groups, lr=o['lr'], betas=(o['beta1'], o['beta2']), eps=o['eps'], weight_decay=o['weightDecay'])
-    if moments:
-        D.load_moments(model, optimizer, moments, step)
+    step, moments, _ = loop.resume(env, log, ckpt_dir, clip, sampler, random, o)
+
+    def make_optimizer(trained):
+        named = list(trained.named_parameters())
+        groups = [{'params': [q for n, q in named if not excluded_from_decay(n, q)], 'weight_decay': o['weightDecay']},
+                  {'params': [q for n, q in named if excluded_from_decay(n, q)], 'weight_decay': 0.0}]
+        return torch.optim.AdamW(groups, lr=o['lr'], betas=(o['beta1'], o['beta2']), eps=o['eps'], weight_decay=o['weightDecay'])
+    model, optimizer, trained = loop.wrap(env, args, clip, make_optimizer, moments, step)
+    logit_scales = [q for n, q in trained.named_parameters() if n.endswith('logit_scale')]
     gather = D.all_gather_with_grad(env)
     schedule = warmup_cosine(o['steps'], o['warmupSteps'], o['minLrFactor'])
-    until = args.until or args.steps
-    log.info(f"{env.world} process(es), {env.backend or 'single process'} on {env.device}; {sum(x.numel() for x in clip.parameters())} parameters; "
-             f"{len(train_images)} train pairs; global batch {args.batch} = {env.world} x {sampler.micro}; {json.dumps(config)}")
+    loop.log_start(log, env, clip, f'{len(train_images)} train pairs', f'{args.batch} = {env.world} x {sampler.micro}', config)
 
-    def checkpoint():
-        save_training_checkpoint(env, ckpt_dir, model, optimizer, step, random.state(), {'sampler': sampler.state(), 'recipe': o})
-
-    started, first_step, last_eval = time.time(), step, None
-    while step < until:
-        t0 = time.time()
-        lr = o['lr'] * schedule(step)
-        set_lr(optimizer, lr)
+    def train_step(step, lr):
         indices = sampler.next_global()
         start, (rows,) = sampler.shard(indices)
         images = train_images[np.asarray(indices)]
@@ -183,44 +158,23 @@ def main(argv=None):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         with torch.no_grad():
-            for n, q in named:
-                if n.endswith('logit_scale'):
-                    q.clamp_(0, MAX_LOGIT_SCALE)
-                    scale = q.detach()
+            for q in logit_scales:
+                q.clamp_(0, MAX_LOGIT_SCALE)
+                scale = q.detach()
         logit_scale = math.exp(D.all_reduce_sum(env, [scale.sum().item()])[0] / (1 if args.fsdp else env.world))
         accuracy = (logits_per_image.detach().argmax(1) == torch.arange(len(indices), device=logits_per_image.device)).double().mean().item()
-        if args.step_delay_ms:
-            time.sleep(args.step_delay_ms / 1000)
-        value = loss.item()  # the same on every rank: the whole batch's InfoNCE
-        metrics = {'step': step, 'loss': value, 'lr': lr, 'logitScale': logit_scale, 'batchAccuracy': accuracy, 'ms': (time.time() - t0) * 1000}
-        if not np.isfinite(value):
-            raise SystemExit(f'loss became {value} at step {step}: lower the learning rate, then resume from the last checkpoint')
-        step += 1
-        log.step(metrics, f'step {step}: loss {value:.4f} batch accuracy {accuracy:.3f} logit scale {logit_scale:.2f} lr {lr:.2e} {metrics["ms"]:.0f} ms/step')
-        if D.any_rank(env, stop.requested):
-            checkpoint()
-            log.info(f'stopped at step {step}: checkpoint in {ckpt_dir}; rerun the same command to continue')
-            D.teardown(env)
-            return
-        if held is not None and args.eval_every and step % args.eval_every == 0 and step < until:
-            last_eval = {'step': step, **evaluate(env, model, *held, args.eval_count)}
-            log.record({'eval': last_eval})
-            log.info(f"eval @{step}: held-out top-1 image→text {last_eval['imageToTextTop1']:.3f}, text→image {last_eval['textToImageTop1']:.3f}")
-        if args.checkpoint_every and step % args.checkpoint_every == 0 and step < until:
-            checkpoint()
-    if held is not None:
-        last_eval = {'step': step, **evaluate(env, model, *held)}
-        log.record({'eval': last_eval, 'final': True})
-        log.info(f"eval @{step}: held-out top-1 image→text {last_eval['imageToTextTop1']:.3f}, text→image {last_eval['textToImageTop1']:.3f}")
-    checkpoint()
-    if args.out:
-        weights, _ = D.full_state(env, model, optimizer)
-        if env.main:
-            write_trained(args.out, 'clip', {'weights': weights}, run_record(env, args, first_step, step, time.time() - started, o, {'heldOut': last_eval}),
-                          located, config, None if located and located.tokenizer else tokenizer_file)
-            log.info(f'wrote {args.out} (step {step})')
-        D.barrier(env)
-    D.teardown(env)
+        # loss.item(): the same on every rank, the whole batch's InfoNCE
+        return {'loss': loss.item(), 'lr': lr, 'logitScale': logit_scale, 'batchAccuracy': accuracy}
+
+    def write_out(weights, last_eval, record):
+        write_trained(args.out, 'clip', {'weights': weights}, record({'heldOut': last_eval}), located, config, None if located and located.tokenizer else tokenizer_file)
+
+    loop.run(env, args, log, stop, model=model, optimizer=optimizer, sampler=sampler, random=random, recipe=o, step=step, checkpoints=ckpt_dir,
+             lr_at=lambda step: o['lr'] * schedule(step), train_step=train_step,
+             line=lambda m: f"loss {m['loss']:.4f} batch accuracy {m['batchAccuracy']:.3f} logit scale {m['logitScale']:.2f} lr {m['lr']:.2e}",
+             evaluate=None if held is None else lambda count: evaluate(env, model, *held, count),
+             eval_line=lambda e: f"held-out top-1 image→text {e['imageToTextTop1']:.3f}, text→image {e['textToImageTop1']:.3f}",
+             nonfinite_advice='lower the learning rate', write_out=write_out)
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 """What the three trainers share: tensor-core's schedules (optim/schedule.ts), AdamW set up and
 stepped as Tessera's (lr = base · schedule(optimizer steps so far), decoupled weight decay),
 checkpoints in Tessera's format with exact resume, rank-0 logging (console and a JSON-lines file),
-and the command-line options every trainer takes."""
+and the command-line options every trainer takes. The loop itself is train_loop's."""
 import argparse
 import json
 import math

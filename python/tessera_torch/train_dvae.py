@@ -17,18 +17,16 @@ Tessera's: this trainer resumes train-emoji.mjs's, and train-emoji.mjs --resume 
 import json
 import math
 import os
-import time
 
-import numpy as np
 import torch
 
 from . import distributed as D
+from . import train_loop as loop
 from .bundle import locate, write_trained
 from .data import PackedImages
 from .dvae import DiscreteVAE, images_of, map_pixels
 from .rng import RandomStream, philox_gumbel
-from .train_common import (Logger, base_parser, checkpoint_dir, cosine_anneal, exponential_anneal, linear_ramp, make_adamw,
-                           recipe_changes, recipe_value, resume_state, run_record, save_training_checkpoint, set_lr, warmup_cosine)
+from .train_common import base_parser, checkpoint_dir, cosine_anneal, exponential_anneal, linear_ramp, make_adamw, recipe_value, warmup_cosine
 
 # packages/dvae/src/config.ts presets (the ones a from-scratch --config may name).
 PRESETS = {
@@ -76,11 +74,7 @@ def main(argv=None):
     p.add_argument('--loss', choices=['logit-laplace', 'mse'])
     p.add_argument('--dead-code-window', type=int)
     args = p.parse_args(argv)
-    env = D.setup(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    log = Logger(env, args.log, args.log_every)
-    stop = D.StopRequest()
+    env, log, stop = loop.start(args)
 
     train = PackedImages(os.path.join(args.data, args.train))
     held_base = os.path.join(args.data, args.heldout)
@@ -110,46 +104,21 @@ def main(argv=None):
         vae.encoder.load_state_dict(located.weights('encoder'))
         vae.decoder.load_state_dict(located.weights('decoder'))
     ckpt_dir = checkpoint_dir(args, 'dvae')
-    resumed = resume_state(env, ckpt_dir)
     sampler = D.TesseraBatchSampler(len(train), args.batch, o['dataSeed'], env.rank, env.world, args.accum)
     random = RandomStream(args.seed)
     vocab = config['vocabSize']
-    last_seen = [-1] * vocab  # CodeUsage: the step each code was last the argmax
-    step, moments = 0, {}
-    if resumed:
-        weights, moments, state, path = resumed
-        vae.load_state_dict(weights)
-        step = state['step']
-        sampler.set_state(state['extra']['sampler'])
-        random.set_state(state['random'])
-        last_seen = list(state['extra'].get('codeUsage', last_seen))
-        log.info(f'resumed from {path} at step {step}')
-        changes = recipe_changes(state['extra'].get('recipe'), o)
-        if changes:
-            log.info('recipe changed since the checkpoint: ' + ', '.join(changes))
-    vae.to(env.device)
-    model = D.wrap(env, vae, args.fsdp)
-    optimizer = make_adamw((model if args.fsdp else vae).parameters(), o['lr'], o['weightDecay'])
-    if moments:
-        D.load_moments(model, optimizer, moments, step)
+    step, moments, extra = loop.resume(env, log, ckpt_dir, vae, sampler, random, o)
+    last_seen = list(extra.get('codeUsage', [-1] * vocab))  # CodeUsage: the step each code was last the argmax
+    model, optimizer, _ = loop.wrap(env, args, vae, lambda trained: make_adamw(trained.parameters(), o['lr'], o['weightDecay']), moments, step)
     schedule = warmup_cosine(o['steps'], o['warmupSteps'], o['minLrFactor'])
     tau_of = (cosine_anneal if o['tauSchedule'] == 'cosine' else exponential_anneal)(o['tauStart'], o['tauEnd'], o['tauSteps'])
     beta_of = linear_ramp(o['klWeight'], o['klWarmupSteps'])
     grid = config['imageSize'] // 2 ** (config['groupCount'] - 1)
     per_image = grid * grid * vocab
-    until = args.until or args.steps
-    log.info(f"{env.world} process(es), {env.backend or 'single process'} on {env.device}; {sum(x.numel() for x in vae.parameters())} parameters; "
-             f"{len(train)} train images; global batch {args.batch} = {env.world} x {args.accum} x {sampler.micro}; {json.dumps(config)}")
+    loop.log_start(log, env, vae, f'{len(train)} train images', f'{args.batch} = {env.world} x {args.accum} x {sampler.micro}', config)
 
-    def checkpoint():
-        save_training_checkpoint(env, ckpt_dir, model, optimizer, step, random.state(),
-                                 {'sampler': sampler.state(), 'codeUsage': last_seen, 'config': config, 'recipe': o})
-
-    started, first_step, last_eval = time.time(), step, None
-    while step < until:
-        t0 = time.time()
-        tau, kl_weight, lr = tau_of(step), beta_of(step), o['lr'] * schedule(step)
-        set_lr(optimizer, lr)
+    def train_step(step, lr):
+        tau, kl_weight = tau_of(step), beta_of(step)
         indices = sampler.next_global()
         start, micro = sampler.shard(indices)
         # The step's noise is drawn for the whole global batch (N·h·w·V counters); this rank's rows are its slice.
@@ -175,40 +144,22 @@ def main(argv=None):
         for code in torch.nonzero(counts).flatten().tolist():
             last_seen[code] = step
         probs = counts[counts > 0] / counts.sum()
-        if args.step_delay_ms:
-            time.sleep(args.step_delay_ms / 1000)
-        metrics = {'step': step, 'loss': loss, 'recon': recon, 'kl': kl, 'tau': tau, 'klWeight': kl_weight, 'lr': lr,
-                   'perplexity': math.exp(-(probs * probs.log()).sum().item()),
-                   'deadCodes': sum(1 for s in last_seen if s < 0 or step - s >= o['deadCodeWindow']), 'ms': (time.time() - t0) * 1000}
-        if not np.isfinite(loss):
-            raise SystemExit(f'loss became {loss} at step {step}: lower the learning rate or clip gradients, then resume from the last checkpoint')
-        step += 1
-        log.step(metrics, f"step {step}: loss {loss:.4f} recon {recon:.4f} kl {kl:.3f} tau {tau:.3f} lr {lr:.2e} perplexity {metrics['perplexity']:.1f} {metrics['ms']:.0f} ms/step")
-        if D.any_rank(env, stop.requested):
-            checkpoint()
-            log.info(f'stopped at step {step}: checkpoint in {ckpt_dir}; rerun the same command to continue')
-            D.teardown(env)
-            return
-        if held is not None and args.eval_every and step % args.eval_every == 0 and step < until:
-            last_eval = {'step': step, **evaluate(env, model, held, args.eval_count)}
-            log.record({'eval': last_eval})
-            log.info(f"eval @{step}: held-out PSNR {last_eval['psnr']:.2f} dB, perplexity {last_eval['perplexity']:.1f}")
-        if args.checkpoint_every and step % args.checkpoint_every == 0 and step < until:
-            checkpoint()
-    if held is not None:
-        last_eval = {'step': step, **evaluate(env, model, held)}
-        log.record({'eval': last_eval, 'final': True})
-        log.info(f"eval @{step}: held-out PSNR {last_eval['psnr']:.2f} dB, perplexity {last_eval['perplexity']:.1f}")
-    checkpoint()
-    if args.out:
-        weights, _ = D.full_state(env, model, optimizer)
-        if env.main:
-            split = {half: {k[len(half) + 1:]: v for k, v in weights.items() if k.startswith(half + '.')} for half in ('encoder', 'decoder')}
-            metrics = {'heldOutPsnrDb': last_eval and round(last_eval['psnr'], 2), 'heldOutPerplexity': last_eval and round(last_eval['perplexity'], 1), 'vocabSize': vocab}
-            write_trained(args.out, 'dvae', split, run_record(env, args, first_step, step, time.time() - started, o, metrics), located, config)
-            log.info(f'wrote {args.out} (step {step})')
-        D.barrier(env)
-    D.teardown(env)
+        return {'loss': loss, 'recon': recon, 'kl': kl, 'tau': tau, 'klWeight': kl_weight, 'lr': lr,
+                'perplexity': math.exp(-(probs * probs.log()).sum().item()),
+                'deadCodes': sum(1 for s in last_seen if s < 0 or step - s >= o['deadCodeWindow'])}
+
+    def write_out(weights, last_eval, record):
+        split = {half: {k[len(half) + 1:]: v for k, v in weights.items() if k.startswith(half + '.')} for half in ('encoder', 'decoder')}
+        metrics = {'heldOutPsnrDb': last_eval and round(last_eval['psnr'], 2), 'heldOutPerplexity': last_eval and round(last_eval['perplexity'], 1), 'vocabSize': vocab}
+        write_trained(args.out, 'dvae', split, record(metrics), located, config)
+
+    loop.run(env, args, log, stop, model=model, optimizer=optimizer, sampler=sampler, random=random, recipe=o, step=step, checkpoints=ckpt_dir,
+             lr_at=lambda step: o['lr'] * schedule(step), train_step=train_step,
+             line=lambda m: f"loss {m['loss']:.4f} recon {m['recon']:.4f} kl {m['kl']:.3f} tau {m['tau']:.3f} lr {m['lr']:.2e} perplexity {m['perplexity']:.1f}",
+             checkpoint_extra=lambda: {'codeUsage': last_seen, 'config': config},
+             evaluate=None if held is None else lambda count: evaluate(env, model, held, count),
+             eval_line=lambda e: f"held-out PSNR {e['psnr']:.2f} dB, perplexity {e['perplexity']:.1f}",
+             write_out=write_out)
 
 
 if __name__ == '__main__':

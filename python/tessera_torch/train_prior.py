@@ -15,19 +15,18 @@ train-prior.mjs --resume continues this trainer's.
 """
 import json
 import os
-import time
 
 import numpy as np
 import torch
 
 from . import distributed as D
+from . import train_loop as loop
 from .bpe import BpeTokenizer
 from .bundle import locate, write_trained
 from .data import read_token_dataset
 from .prior import Prior
 from .rng import Mulberry32, RandomStream, fnv1a
-from .train_common import (Logger, base_parser, checkpoint_dir, make_adamw, recipe_changes, recipe_value, resume_state,
-                           run_record, save_training_checkpoint, set_lr, warmup_cosine)
+from .train_common import base_parser, checkpoint_dir, make_adamw, recipe_value, warmup_cosine
 
 
 def caption_ids(tokenizer, caption, T, pad_id, dropout=0, seed=None):
@@ -84,11 +83,7 @@ def main(argv=None):
     p.add_argument('--bpe-dropout', type=float)
     p.add_argument('--null-caption', type=float)
     args = p.parse_args(argv)
-    env = D.setup(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    log = Logger(env, args.log, args.log_every)
-    stop = D.StopRequest()
+    env, log, stop = loop.start(args)
 
     train = read_token_dataset(os.path.join(args.data, 'train.tokens'))
     held_path = os.path.join(args.data, 'heldout.tokens')
@@ -123,39 +118,14 @@ def main(argv=None):
     if located:
         prior.load_state_dict(located.weights('weights'))
     ckpt_dir = checkpoint_dir(args, 'prior')
-    resumed = resume_state(env, ckpt_dir)
     sampler = D.TesseraBatchSampler(len(train), args.batch, o['dataSeed'], env.rank, env.world, args.accum)
     random = RandomStream(args.seed)
-    step = 0
-    moments = {}
-    if resumed:
-        weights, moments, state, path = resumed
-        prior.load_state_dict(weights)
-        step = state['step']
-        sampler.set_state(state['extra']['sampler'])
-        random.set_state(state['random'])
-        log.info(f'resumed from {path} at step {step}')
-        changes = recipe_changes(state['extra'].get('recipe'), o)
-        if changes:
-            log.info('recipe changed since the checkpoint: ' + ', '.join(changes))
-    prior.to(env.device)
-    model = D.wrap(env, prior, args.fsdp)
-    optimizer = make_adamw((model if args.fsdp else prior).parameters(), o['lr'], o['weightDecay'])
-    if moments:
-        D.load_moments(model, optimizer, moments, step)
+    step, moments, _ = loop.resume(env, log, ckpt_dir, prior, sampler, random, o)
+    model, optimizer, _ = loop.wrap(env, args, prior, lambda trained: make_adamw(trained.parameters(), o['lr'], o['weightDecay']), moments, step)
     schedule = warmup_cosine(o['steps'], o['warmupSteps'], o['minLrFactor'])
-    until = args.until or args.steps
-    log.info(f"{env.world} process(es), {env.backend or 'single process'} on {env.device}; {sum(x.numel() for x in prior.parameters())} parameters; "
-             f"{len(train)} train pairs; global batch {args.batch} = {env.world} x {args.accum} x {sampler.micro}; {json.dumps(prior.config)}")
+    loop.log_start(log, env, prior, f'{len(train)} train pairs', f'{args.batch} = {env.world} x {args.accum} x {sampler.micro}', prior.config)
 
-    def checkpoint():
-        save_training_checkpoint(env, ckpt_dir, model, optimizer, step, random.state(), {'sampler': sampler.state(), 'recipe': o})
-
-    started, first_step, last_eval = time.time(), step, None
-    while step < until:
-        t0 = time.time()
-        lr = o['lr'] * schedule(step)
-        set_lr(optimizer, lr)
+    def train_step(step, lr):
         indices = sampler.next_global()
         start, micro = sampler.shard(indices)
         draw = {'dropout': o['bpeDropout'], 'nullProb': o['nullCaptionProb'], 'seed': fnv1a(f"{o['dataSeed']}:{step}")}
@@ -172,37 +142,17 @@ def main(argv=None):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         loss, text_ce, image_ce = (v / (env.world * len(micro)) for v in D.all_reduce_sum(env, sums))
-        if args.step_delay_ms:
-            time.sleep(args.step_delay_ms / 1000)
-        metrics = {'step': step, 'loss': loss, 'textCe': text_ce, 'imageCe': image_ce, 'lr': lr, 'ms': (time.time() - t0) * 1000}
-        if not np.isfinite(loss):
-            raise SystemExit(f'loss became {loss} at step {step}: lower the learning rate or clip gradients, then resume from the last checkpoint')
-        step += 1
-        log.step(metrics, f'step {step}: loss {loss:.4f} text {text_ce:.3f} image {image_ce:.3f} lr {lr:.2e} {metrics["ms"]:.0f} ms/step')
-        if D.any_rank(env, stop.requested):
-            checkpoint()
-            log.info(f'stopped at step {step}: checkpoint in {ckpt_dir}; rerun the same command to continue')
-            D.teardown(env)
-            return
-        if held is not None and args.eval_every and step % args.eval_every == 0 and step < until:
-            last_eval = {'step': step, **evaluate(env, model, held, tokenizer, T, pad_id, args.eval_count)}
-            log.record({'eval': last_eval})
-            log.info(f"eval @{step}: held-out text {last_eval['textCe']:.3f} image {last_eval['imageCe']:.3f} (perplexity {last_eval['imagePerplexity']:.1f})")
-        if args.checkpoint_every and step % args.checkpoint_every == 0 and step < until:
-            checkpoint()
-    if held is not None:
-        last_eval = {'step': step, **evaluate(env, model, held, tokenizer, T, pad_id)}
-        log.record({'eval': last_eval, 'final': True})
-        log.info(f"eval @{step}: held-out text {last_eval['textCe']:.3f} image {last_eval['imageCe']:.3f} (perplexity {last_eval['imagePerplexity']:.1f})")
-    checkpoint()
-    if args.out:
-        weights, _ = D.full_state(env, model, optimizer)
-        if env.main:
-            record = run_record(env, args, first_step, step, time.time() - started, o, {'heldOut': last_eval})
-            write_trained(args.out, 'prior', {'weights': weights}, record, located, config, None if located and located.tokenizer else tokenizer_file)
-            log.info(f'wrote {args.out} (step {step})')
-        D.barrier(env)
-    D.teardown(env)
+        return {'loss': loss, 'textCe': text_ce, 'imageCe': image_ce, 'lr': lr}
+
+    def write_out(weights, last_eval, record):
+        write_trained(args.out, 'prior', {'weights': weights}, record({'heldOut': last_eval}), located, config, None if located and located.tokenizer else tokenizer_file)
+
+    loop.run(env, args, log, stop, model=model, optimizer=optimizer, sampler=sampler, random=random, recipe=o, step=step, checkpoints=ckpt_dir,
+             lr_at=lambda step: o['lr'] * schedule(step), train_step=train_step,
+             line=lambda m: f"loss {m['loss']:.4f} text {m['textCe']:.3f} image {m['imageCe']:.3f} lr {m['lr']:.2e}",
+             evaluate=None if held is None else lambda count: evaluate(env, model, held, tokenizer, T, pad_id, count),
+             eval_line=lambda e: f"held-out text {e['textCe']:.3f} image {e['imageCe']:.3f} (perplexity {e['imagePerplexity']:.1f})",
+             write_out=write_out)
 
 
 if __name__ == '__main__':

@@ -8,12 +8,11 @@ import { loadPackedDataset, makeShapesDataset, Mulberry32, savePackedDataset } f
 import { DiscreteVAE, DvaeTrainer } from '@tessera/dvae'
 import { Prior } from '@tessera/prior'
 import { Device, tidy, io } from '@tessera/tensor-core'
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curveDiff, maxAbsDiff, python, readSteps, torchMissing, train, trainOk, type StepLine } from './helpers.js'
+import { curveDiff, killThenResume, maxAbsDiff, python, readSteps, torchMissing, trainOk, type StepLine } from './helpers.js'
 
 const missing = torchMissing()
 const STEPS = 6
@@ -147,24 +146,10 @@ describe('python/train.py dvae under torchrun', () => {
     ctx.skip(missing !== null, missing ?? '')
     ctx.skip(!curves.two, 'needs the first test')
     const log = join(work, 'killed.jsonl')
-    const args = ['--init', bundleDir, '--data', dataDir, '--out', join(work, 'out-killed'), '--log', log, '--accum', '2', '--checkpoint-every', '2', ...RECIPE]
-    let killedAt = -1
-    const first = await train('dvae', [...args, '--step-delay-ms', '400'], {
-      nproc: 2,
-      watch: (kill) => {
-        if (killedAt < 0 && existsSync(log) && readSteps(log).length >= 3) {
-          killedAt = readSteps(log).length
-          kill()
-        }
-      },
-    })
-    expect(first.signal ?? first.status).not.toBe(0)
-    expect(killedAt).toBeGreaterThanOrEqual(3)
-    expect(existsSync(join(work, 'out-killed'))).toBe(false)
-    const second = await trainOk('dvae', args, 2)
-    const resumedFrom = Number(/resumed from .* at step (\d+)/.exec(second.output)?.[1])
+    const out = join(work, 'out-killed')
+    const args = ['--init', bundleDir, '--data', dataDir, '--out', out, '--log', log, '--accum', '2', '--checkpoint-every', '2', ...RECIPE]
+    const { killedAt, resumedFrom } = await killThenResume('dvae', args, { log, out, after: 3 })
     expect(resumedFrom).toBeGreaterThanOrEqual(2)
-    expect(resumedFrom).toBeLessThanOrEqual(killedAt)
     const diff = curveDiff(readSteps(log), curves.two)
     console.log(`dvae: killed after ${killedAt} steps, resumed from the step-${resumedFrom} checkpoint: the whole curve within ${diff.toExponential(2)} of the uninterrupted run`)
     expect(diff).toBe(0)

@@ -67,6 +67,33 @@ export async function trainOk(model: string, args: string[], nproc = 1): Promise
   return run
 }
 
+/**
+ * The kill-and-resume check every trainer gets: `python/train.py MODEL ARGS` on `nproc` processes with
+ * slowed steps, SIGKILLed (torchrun and every worker) once `after` steps are in its --log; the
+ * killed run must not have written its --out; then the same command again, which must resume and
+ * finish. How many steps were logged at the kill, and the step the rerun says it resumed from.
+ */
+export async function killThenResume(model: string, args: string[], opts: { log: string; out: string; after: number; nproc?: number }): Promise<{ killedAt: number; resumedFrom: number }> {
+  const nproc = opts.nproc ?? 2
+  let killedAt = -1
+  const first = await train(model, [...args, '--step-delay-ms', '400'], {
+    nproc,
+    watch: (kill) => {
+      if (killedAt < 0 && existsSync(opts.log) && readSteps(opts.log).length >= opts.after) {
+        killedAt = readSteps(opts.log).length
+        kill()
+      }
+    },
+  })
+  expect(first.signal ?? first.status).not.toBe(0)
+  expect(killedAt).toBeGreaterThanOrEqual(opts.after)
+  expect(existsSync(opts.out)).toBe(false)
+  const second = await trainOk(model, args, nproc)
+  const resumedFrom = Number(/resumed from .* at step (\d+)/.exec(second.output)?.[1])
+  expect(resumedFrom).toBeLessThanOrEqual(killedAt)
+  return { killedAt, resumedFrom }
+}
+
 export interface StepLine {
   step: number
   loss: number

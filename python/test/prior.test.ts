@@ -8,12 +8,11 @@ import { Mulberry32 } from '@tessera/datasets'
 import { DiscreteVAE } from '@tessera/dvae'
 import { packTokenDataset, Prior, PriorTrainer, tokenDataset, unpackTokenDataset, type TokenDataset } from '@tessera/prior'
 import { Device, tidy, io } from '@tessera/tensor-core'
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curveDiff, maxAbsDiff, python, readSteps, torchMissing, train, trainOk, type StepLine } from './helpers.js'
+import { curveDiff, killThenResume, maxAbsDiff, python, readSteps, torchMissing, trainOk, type StepLine } from './helpers.js'
 
 const missing = torchMissing()
 const ADJ = ['red', 'blue', 'green', 'small', 'big', 'yellow']
@@ -156,24 +155,10 @@ describe('python/train.py prior under torchrun', () => {
     ctx.skip(missing !== null, missing ?? '')
     ctx.skip(!curves.two, 'needs the first test')
     const log = join(work, 'killed.jsonl')
-    const args = ['--init', bundleDir, '--data', dataDir, '--out', join(work, 'out-killed'), '--log', log, '--accum', '2', '--checkpoint-every', '2', ...RECIPE]
-    let killedAt = -1
-    const first = await train('prior', [...args, '--step-delay-ms', '400'], {
-      nproc: 2,
-      watch: (kill) => {
-        if (killedAt < 0 && existsSync(log) && readSteps(log).length >= 5) {
-          killedAt = readSteps(log).length
-          kill()
-        }
-      },
-    })
-    expect(first.signal ?? first.status).not.toBe(0)
-    expect(killedAt).toBeGreaterThanOrEqual(5)
-    expect(existsSync(join(work, 'out-killed'))).toBe(false)
-    const second = await trainOk('prior', args, 2)
-    const resumedFrom = Number(/resumed from .* at step (\d+)/.exec(second.output)?.[1])
+    const out = join(work, 'out-killed')
+    const args = ['--init', bundleDir, '--data', dataDir, '--out', out, '--log', log, '--accum', '2', '--checkpoint-every', '2', ...RECIPE]
+    const { killedAt, resumedFrom } = await killThenResume('prior', args, { log, out, after: 5 })
     expect(resumedFrom).toBeGreaterThanOrEqual(4)
-    expect(resumedFrom).toBeLessThanOrEqual(killedAt)
     const diff = curveDiff(readSteps(log), curves.two)
     console.log(`prior: killed after ${killedAt} steps, resumed from the step-${resumedFrom} checkpoint: the whole curve within ${diff.toExponential(2)} of the uninterrupted run`)
     expect(diff).toBe(0)

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DEFAULT_MODEL, MODELS, modelUrl } from '@tessera/models'
+import { DEFAULT_MODEL, MODELS, modelUrl, shippedName } from '@tessera/models'
 import { UserError } from './fail.js'
 
 /** Where the shipped bundles live (@tessera/models: the repository's models/ folder); TESSERA_MODELS_DIR moves it. */
@@ -39,12 +39,12 @@ export function shippedNames(kind: 'dvae' | 'clip'): string[] {
  * A dVAE or CLIP given as a shipped model's name or a directory → its directory, a reference that
  * finds it again (the shipped name or the absolute directory: what manifests record as the
  * dVAE of a prior) and how to describe it in provenance. Token data written before the models
- * moved to @tessera/models names its dVAE by preset ('emoji-32'), which is read as dvae-emoji-32.
+ * moved to @tessera/models names its dVAE by preset ('emoji-32'), which is read as dvae-emoji-32
+ * (@tessera/models' shippedName).
  */
 export function componentDir(nameOrDir: string, kind: 'dvae' | 'clip', flag: string): { dir: string; ref: string; source: string } {
-  for (const name of [nameOrDir, `${kind}-${nameOrDir}`]) {
-    if (MODELS[name as keyof typeof MODELS] === kind && !existsSync(userPath(nameOrDir))) return { dir: fileURLToPath(modelUrl(name as keyof typeof MODELS)), ref: name, source: `@tessera/models ${name}` }
-  }
+  const name = shippedName(nameOrDir, kind)
+  if (name !== undefined && !existsSync(userPath(nameOrDir))) return { dir: fileURLToPath(modelUrl(name)), ref: name, source: `@tessera/models ${name}` }
   const dir = userPath(nameOrDir)
   if (!existsSync(dir)) throw new UserError(`${flag} ${nameOrDir}: no such directory (${dir}) and no shipped ${kind} of that name; shipped: ${shippedNames(kind).join(', ')}`)
   if (!existsSync(join(dir, 'manifest.json'))) throw new UserError(`${flag} ${nameOrDir}: ${dir} holds no manifest.json, so it is not a ${kind} model directory (tessera train ${kind} --out writes one)`)

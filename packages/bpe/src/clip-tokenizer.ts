@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './tessera-error.js'
+import { InvalidArgumentError } from '@tessera/errors'
 import { clipCleanText } from './clip-clean.js'
 import { loadClipMergesText, type ClipMergesSource } from './clip-merges-source.js'
 import { ContextLengthExceededError } from './errors.js'

@@ -1,4 +1,4 @@
-import { TesseraError } from './tessera-error.js'
+import { TesseraError } from '@tessera/errors'
 
 /** Base class so callers can catch every tokenizer error with one `instanceof` (a TesseraError). */
 export class BpeError extends TesseraError {

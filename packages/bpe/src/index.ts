@@ -31,7 +31,7 @@ export { htmlUnescape } from './html-unescape.js'
 export { CLIP_PATTERN, GPT2_PATTERN, type PatternSpec } from './pretokenize.js'
 export { BYTE_ORDER, BYTE_TO_CHAR, bytesToUnicode, unicodeToBytes } from './byte-alphabet.js'
 export { seededRandom, type Random } from './rng.js'
-export { TesseraError, isTesseraError, TESSERA_ERROR_BRAND, InvalidArgumentError, type TesseraErrorOptions } from './tessera-error.js'
+export { TesseraError, isTesseraError, TESSERA_ERROR_BRAND, InvalidArgumentError, type TesseraErrorOptions } from '@tessera/errors'
 export {
   BpeError,
   BpeFormatError,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './tessera-error.js'
+import { InvalidArgumentError } from '@tessera/errors'
 import { BYTE_TO_CHAR, unicodeToBytes, utf8Encode, utf8Scratch } from './byte-alphabet.js'
 import { BpeFormatError, UnknownTokenIdError } from './errors.js'
 import { mergeWithHeap, mergeWord } from './merge-word.js'

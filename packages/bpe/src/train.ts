@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './tessera-error.js'
+import { InvalidArgumentError } from '@tessera/errors'
 import { BYTE_ORDER, BYTE_TO_CHAR, utf8Scratch } from './byte-alphabet.js'
 import { corpusLines, type TextCorpus } from './corpus.js'
 import { compilePattern, GPT2_PATTERN, type PatternSpec } from './pretokenize.js'

@@ -7,7 +7,7 @@ import { clipTokenizerFromJSON, type ClipTextTokenizer } from './tokenizer.js'
 
 /** File names inside a CLIP weights directory. */
 export const WEIGHTS_FILE = 'clip.safetensors'
-export const MANIFEST_FILE = 'manifest.json'
+export const MANIFEST_FILE = io.MODEL_MANIFEST_FILE
 export const TOKENIZER_FILE = 'tokenizer.json'
 
 /**
@@ -37,8 +37,7 @@ export function loadClipStateDict(model: CLIP, tensors: Record<string, io.HostTe
 
 /** Builds a CLIP from in-memory safetensors bytes (browser: a fetched file); config from the manifest or read off the shapes. */
 export function clipFromBytes(device: Device, bytes: Uint8Array, config?: ClipConfig): CLIP {
-  const parsed = io.parseSafetensors(bytes)
-  const tensors = Object.fromEntries(parsed.names().map((n) => [n, parsed.get(n)])) as Record<string, io.HostTensor>
+  const tensors = io.parseSafetensors(bytes).getAll()
   const model = new CLIP(device, config ? resolveConfig(config) : configFromStateDict(tensors))
   try {
     loadClipStateDict(model, tensors, WEIGHTS_FILE)
@@ -49,24 +48,17 @@ export function clipFromBytes(device: Device, bytes: Uint8Array, config?: ClipCo
   return model
 }
 
+const fail: io.ModelDirError = (message, options) => new ClipWeightsError(message, options)
+
 /** Reads manifest.json of a weights directory (Node). */
 export async function readClipManifest(dir: string): Promise<ClipManifest> {
-  const { readFile } = await import('node:fs/promises')
-  const { join } = await import('node:path')
-  let text: string
-  try {
-    text = await readFile(join(dir, MANIFEST_FILE), 'utf8')
-  } catch {
-    throw new ClipWeightsError(`no ${MANIFEST_FILE} in ${dir}: a CLIP weights directory holds ${MANIFEST_FILE} and ${WEIGHTS_FILE} (scripts/convert_openai_clip.py writes both)`)
-  }
-  const path = join(dir, MANIFEST_FILE)
-  let manifest: ClipManifest | null
-  try {
-    manifest = JSON.parse(text) as ClipManifest | null
-  } catch (error) {
-    throw new ClipWeightsError(`${path} is not JSON (${(error as Error).message}): a CLIP manifest is what saveClip writes`, { cause: error })
-  }
-  if (manifest?.format !== 'tessera-clip') throw new ClipWeightsError(`${path} is not a CLIP manifest (format ${JSON.stringify(manifest?.format)})`)
+  const manifest = await io.readModelManifest<ClipManifest>(dir, {
+    format: 'tessera-clip',
+    what: 'CLIP',
+    holds: `${MANIFEST_FILE} and ${WEIGHTS_FILE} (scripts/convert_openai_clip.py writes both)`,
+    writer: 'saveClip',
+    fail,
+  })
   return { ...manifest, config: resolveConfig(manifest.config) }
 }
 
@@ -86,12 +78,7 @@ export async function loadClipTokenizer(dir: string, manifest?: ClipManifest): P
 export async function loadClip(device: Device, dir: string): Promise<{ model: CLIP; manifest: ClipManifest; tokenizer: ClipTextTokenizer }> {
   const { join } = await import('node:path')
   const manifest = await readClipManifest(dir)
-  let tensors: Record<string, io.HostTensor>
-  try {
-    tensors = (await io.readSafetensorsFile(join(dir, WEIGHTS_FILE))).tensors
-  } catch (error) {
-    throw new ClipWeightsError(`cannot read ${join(dir, WEIGHTS_FILE)}: ${(error as Error).message}`)
-  }
+  const tensors = await io.readModelWeights(dir, WEIGHTS_FILE, fail)
   const tokenizer = await loadClipTokenizer(dir, manifest)
   const model = new CLIP(device, manifest.config)
   try {

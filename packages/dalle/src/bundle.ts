@@ -100,8 +100,7 @@ async function readRequired(source: BundleSource, component: ComponentName, file
 async function readWeights(source: BundleSource, component: ComponentName, file: string): Promise<Record<string, io.HostTensor>> {
   const bytes = await readRequired(source, component, file)
   try {
-    const parsed = io.parseSafetensors(bytes)
-    return Object.fromEntries(parsed.names().map((n) => [n, parsed.get(n)]))
+    return io.parseSafetensors(bytes).getAll()
   } catch (error) {
     throw new CorruptComponentError(component, file, `not a readable safetensors file (${(error as Error).message})`)
   }

@@ -1,4 +1,4 @@
-import { TesseraError } from './tessera-error.js'
+import { TesseraError } from '@tessera/errors'
 
 /** Base class of the errors this package throws on purpose (a TesseraError). */
 export class DatasetError extends TesseraError {

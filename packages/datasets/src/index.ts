@@ -1,5 +1,5 @@
 export { DatasetError, ImageFormatError, ImageTooLargeError, ImageTruncatedError } from './errors.js'
-export { TesseraError, isTesseraError, TESSERA_ERROR_BRAND, type TesseraErrorOptions } from './tessera-error.js'
+export { TesseraError, isTesseraError, TESSERA_ERROR_BRAND, type TesseraErrorOptions } from '@tessera/errors'
 export type { RgbaImage, ImagePlanes } from './image/types.js'
 export { rgbaToPlanes, planesToRgba, stackPlanes, unstackPlanes } from './image/convert.js'
 export { resizePlanes, centerCropPlanes, fitSquare } from './image/resize.js'

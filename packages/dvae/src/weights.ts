@@ -7,7 +7,7 @@ import type { Device } from '@tessera/tensor-core'
 /** File names inside a dVAE weights directory: one safetensors per half, as OpenAI ships one pickle per half. */
 export const ENCODER_FILE = 'encoder.safetensors'
 export const DECODER_FILE = 'decoder.safetensors'
-export const MANIFEST_FILE = 'manifest.json'
+export const MANIFEST_FILE = io.MODEL_MANIFEST_FILE
 
 /** manifest.json of a weights directory: the config plus free-form provenance (recipe, metrics). */
 export interface DvaeManifest {
@@ -32,47 +32,24 @@ function loadHalf(module: nn.Module, tensors: Record<string, io.HostTensor>, fil
 /** Loads weights given as in-memory safetensors bytes (browser: fetched files). */
 export function loadWeightsFromBytes(model: DiscreteVAE, files: { encoder: Uint8Array; decoder: Uint8Array }): void {
   for (const [half, bytes, file] of [[model.encoder, files.encoder, ENCODER_FILE], [model.decoder, files.decoder, DECODER_FILE]] as const) {
-    const parsed = io.parseSafetensors(bytes)
-    loadHalf(half, Object.fromEntries(parsed.names().map((n) => [n, parsed.get(n)])), file)
+    loadHalf(half, io.parseSafetensors(bytes).getAll(), file)
   }
 }
 
+const fail: io.ModelDirError = (message, options) => new DvaeWeightsError(message, options)
+
 /** Reads manifest.json of a weights directory (Node). */
 export async function readManifest(dir: string): Promise<DvaeManifest> {
-  const { readFile } = await import('node:fs/promises')
-  const { join } = await import('node:path')
-  let text: string
-  try {
-    text = await readFile(join(dir, MANIFEST_FILE), 'utf8')
-  } catch {
-    throw new DvaeWeightsError(`no ${MANIFEST_FILE} in ${dir}: a dVAE weights directory holds ${MANIFEST_FILE}, ${ENCODER_FILE} and ${DECODER_FILE}`)
-  }
-  const path = join(dir, MANIFEST_FILE)
-  let manifest: DvaeManifest | null
-  try {
-    manifest = JSON.parse(text) as DvaeManifest | null
-  } catch (error) {
-    throw new DvaeWeightsError(`${path} is not JSON (${(error as Error).message}): a dVAE manifest is what saveDvae writes`, { cause: error })
-  }
-  if (manifest?.format !== 'tessera-dvae') throw new DvaeWeightsError(`${path} is not a dVAE manifest (format ${JSON.stringify(manifest?.format)})`)
+  const manifest = await io.readModelManifest<DvaeManifest>(dir, { format: 'tessera-dvae', what: 'dVAE', holds: `${MANIFEST_FILE}, ${ENCODER_FILE} and ${DECODER_FILE}`, writer: 'saveDvae', fail })
   return { ...manifest, config: resolveConfig(manifest.config) }
 }
 
 /** Builds the model a weights directory describes and loads its weights (Node). */
 export async function loadDvae(device: Device, dir: string): Promise<{ model: DiscreteVAE; manifest: DvaeManifest }> {
-  const { join } = await import('node:path')
   const manifest = await readManifest(dir)
   const model = new DiscreteVAE(device, manifest.config)
   try {
-    for (const [half, file] of [[model.encoder, ENCODER_FILE], [model.decoder, DECODER_FILE]] as const) {
-      let tensors: Record<string, io.HostTensor>
-      try {
-        tensors = (await io.readSafetensorsFile(join(dir, file))).tensors
-      } catch (error) {
-        throw new DvaeWeightsError(`cannot read ${join(dir, file)}: ${(error as Error).message}`)
-      }
-      loadHalf(half, tensors, file)
-    }
+    for (const [half, file] of [[model.encoder, ENCODER_FILE], [model.decoder, DECODER_FILE]] as const) loadHalf(half, await io.readModelWeights(dir, file, fail), file)
   } catch (error) {
     model.dispose()
     throw error

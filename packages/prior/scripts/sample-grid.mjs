@@ -7,11 +7,12 @@ import { BPETokenizer } from '@tessera/bpe'
 import { encodePng } from '@tessera/datasets'
 import { loadDvae } from '@tessera/dvae'
 import { Device, ops, tidy } from '@tessera/tensor-core'
+import { modelUrl, shippedName } from '@tessera/models'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { captionIds, loadPrior } from '../dist/index.js'
-import { dvaeDir } from './dvae-dir.mjs'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const { values: args } = parseArgs({
@@ -30,7 +31,10 @@ const { values: args } = parseArgs({
 const device = await Device.create({ backend: 'webgpu' })
 const { prior, manifest } = await loadPrior(device, args.model)
 const tokenizer = BPETokenizer.fromJSON(await readFile(join(args.model, 'tokenizer.json'), 'utf8'))
-const { model: dvae } = await loadDvae(device, dvaeDir(manifest.training?.data?.dvae ?? 'dvae-emoji-32'))
+// The run's dVAE: a shipped model's name (or the preset name older runs recorded), else a directory.
+const dvaeRef = manifest.training?.data?.dvae ?? 'dvae-emoji-32'
+const shipped = shippedName(dvaeRef, 'dvae')
+const { model: dvae } = await loadDvae(device, shipped ? fileURLToPath(modelUrl(shipped)) : dvaeRef)
 const captions = args.captions.split('|')
 const count = Number(args.count)
 const ids = captions.map((c) => [...captionIds(tokenizer, c, prior.config.textLength, prior.config.padId, { truncate: true })])

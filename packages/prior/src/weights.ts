@@ -28,12 +28,7 @@ export async function loadPrior(device: Device, dir: string): Promise<{ prior: P
   if (manifest?.format !== 'tessera-prior') throw new PriorConfigError(`${manifestPath} is not a prior manifest (format ${JSON.stringify(manifest?.format)})`)
   const prior = new Prior(device, manifest.config)
   try {
-    let tensors: Record<string, io.HostTensor>
-    try {
-      tensors = (await io.readSafetensorsFile(join(dir, PRIOR_WEIGHTS))).tensors
-    } catch (error) {
-      throw new PriorConfigError(`cannot read ${join(dir, PRIOR_WEIGHTS)}: ${(error as Error).message}`)
-    }
+    const tensors = await io.readModelWeights(dir, PRIOR_WEIGHTS, (message) => new PriorConfigError(message))
     try {
       prior.loadStateDict(tensors)
     } catch (error) {

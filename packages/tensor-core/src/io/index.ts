@@ -40,3 +40,4 @@ export {
   type LoadedCheckpoint,
   type SavedCheckpoint,
 } from './node-checkpoint.js'
+export { MODEL_MANIFEST_FILE, readModelManifest, readModelWeights, type ModelDirError, type ModelManifestSpec } from './node-model-dir.js'

@@ -27,6 +27,11 @@ export class SafetensorsFile extends SafetensorsIndex {
     const { dtype, shape, byteOffset, byteLength } = this.info(name)
     return decodeTensor(name, dtype, shape, this.bytes.subarray(byteOffset, byteOffset + byteLength), this.options)
   }
+
+  /** Every tensor, decoded, by name: a state dict to load. */
+  getAll(): Record<string, HostTensor> {
+    return Object.fromEntries(this.names().map((name) => [name, this.get(name)]))
+  }
 }
 
 /** Validate the header of an in-memory safetensors file; throws SafetensorsError on anything malformed. */

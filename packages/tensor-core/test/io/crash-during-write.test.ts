@@ -5,7 +5,7 @@
  * chunk source so the kill lands mid-file.
  */
 import { spawn } from 'node:child_process'
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, realpath, stat, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
@@ -16,7 +16,7 @@ import { useTempDirs } from './helpers.js'
 const makeDir = useTempDirs()
 const ioSourceDir = join(dirname(fileURLToPath(import.meta.url)), '../../src/io')
 
-/** Transpiles src/io/*.ts into `outDir` and the modules outside io/ that they import (the error base) beside it, in its parent. */
+/** Transpiles src/io/*.ts into `outDir` and the modules outside io/ that they import (the error classes) beside it, in its parent, with @tessera/errors linked there. */
 async function transpileIoModules(outDir: string): Promise<void> {
   const transpile = async (from: string, to: string) => {
     const { outputText } = ts.transpileModule(await readFile(from, 'utf8'), {
@@ -30,6 +30,9 @@ async function transpileIoModules(outDir: string): Promise<void> {
   }
   await writeFile(join(outDir, '..', 'package.json'), '{"type":"module"}')
   await transpile(join(ioSourceDir, '..', 'errors.ts'), join(outDir, '..', 'errors.js'))
+  // The error base's own package, found from there as from this package.
+  await mkdir(join(outDir, '..', 'node_modules', '@tessera'), { recursive: true })
+  await symlink(await realpath(join(ioSourceDir, '../../node_modules/@tessera/errors')), join(outDir, '..', 'node_modules', '@tessera', 'errors'), 'dir')
 }
 
 // 8 MiB of tensors written in 64 KiB slices with a pause between them: about 1.3 s of writing.
