@@ -1,5 +1,5 @@
 import { resolveSampler, type SamplerSpec } from '@tessera/plugins'
-import { ops, tidy, type Tensor } from '@tessera/tensor-core'
+import { noGrad, ops, tidy, type Tensor } from '@tessera/tensor-core'
 import { PriorConfigError, PriorInputError } from './errors.js'
 import type { LayerCache } from './model/block.js'
 import type { Prior } from './prior.js'
@@ -109,11 +109,12 @@ export async function generateImageTokens(prior: Prior, captions: readonly (read
   const batchText = guided ? Int32Array.from([...textRows, ...new Int32Array(rows * T).fill(c.padId)]) : textRows
   const twice = (t: Tensor) => (guided ? ops.concat([t, t], 0) : t)
 
-  const state = tidy(() => {
+  // Sampling never backpropagates: without the tape, no op records a gradient node.
+  const state = noGrad(() => tidy(() => {
     const textIn = prior.textInputs(device.tensor(batchText, [batchText.length / T, T]))
     const tokens = device.tensor(prompt ? slicePrefix(prompt.given, rows, HW, prefix) : new Int32Array(0), [rows, prefix])
     return { textIn, tokens }
-  })
+  }))
   let { tokens } = state
   let caches: LayerCache[] | null = null
   const freeCaches = () => {
@@ -125,7 +126,7 @@ export async function generateImageTokens(prior: Prior, captions: readonly (read
         await nextTask() // lets an abort (a signal handler, a click) run even where kernels never yield
         opts.signal.throwIfAborted()
       }
-      const step = tidy(() => {
+      const step = noGrad(() => tidy(() => {
         // Positions whose outputs are needed: the output at T + i predicts image token i.
         const end = T + 1 + i
         const start = useCache && caches ? end - 1 : 0
@@ -141,7 +142,7 @@ export async function generateImageTokens(prior: Prior, captions: readonly (read
           next = sampler.sample(cond, { position: i, random: { seed, offset: i * rows * V }, unconditional })
         }
         return { tokens: ops.concat([tokens, ops.reshape(next, [rows, 1])], 1), caches: useCache ? run.caches : null }
-      })
+      }))
       tokens.dispose()
       freeCaches()
       tokens = step.tokens
