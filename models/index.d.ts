@@ -3,6 +3,7 @@ export type ModelKind = 'bundle' | 'dvae' | 'clip'
 
 export declare const MODELS: Readonly<{
   emoji: 'bundle'
+  shapes: 'bundle'
   'dvae-emoji-32': 'dvae'
   'dvae-emoji-32-large': 'dvae'
   'clip-emoji': 'clip'

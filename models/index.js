@@ -5,6 +5,7 @@
 /** Every shipped model by name, with the loader its directory is for. */
 export const MODELS = Object.freeze({
   emoji: 'bundle',
+  shapes: 'bundle',
   'dvae-emoji-32': 'dvae',
   'dvae-emoji-32-large': 'dvae',
   'clip-emoji': 'clip',

@@ -11,7 +11,7 @@ import { modelDir } from '../paths.js'
 import { progressBar } from '../progress.js'
 import { evaluateOnRealImages, type RealImageSplitResult } from '../eval/real-images.js'
 import { bundleClipScorer } from '../eval/scoring.js'
-import { evaluateShapes, type ShapesSplitResult } from '../eval/shapes.js'
+import { evaluateShapes, type ShapesAcceptance, type ShapesSplitResult } from '../eval/shapes.js'
 import { commandLine, machineDescription } from '../train/provenance.js'
 
 export interface EvalFlags {
@@ -59,14 +59,15 @@ function markdown(report: EvalReport): string {
   const r = report.results
   const s = report.settings
   if ('seen' in r) {
-    const row = (name: string, x: ShapesSplitResult) => `| ${name} | ${x.captions} | ${x.images} | ${pct(x.acceptedWithoutReranking)} | ${pct(x.acceptedWithReranking)} |`
+    const row = (name: string, x: ShapesAcceptance) => `| ${name} | ${x.captions} | ${x.images} | ${pct(x.acceptedWithoutReranking)} | ${pct(x.acceptedWithReranking)} |`
+    const split = (name: string, x: ShapesSplitResult) => [row(name, x), row(`${name}, one shape`, x.oneShape), row(`${name}, two shapes`, x.twoShapes)]
     return [
       `Checker accept rate, ${s.count} samples per caption, CLIP keeping ${s.keep} (${report.data}):`,
       '',
       '| combinations | captions | images | accepted (all samples) | accepted (CLIP-kept) |',
       '|---|---:|---:|---:|---:|',
-      row('seen in training', r.seen),
-      row('unseen', r.unseen),
+      ...split('seen in training', r.seen),
+      ...split('unseen', r.unseen),
     ].join('\n')
   }
   const row = (name: string, x: RealImageSplitResult) =>
