@@ -28,6 +28,6 @@ describe('@tessera/models', () => {
   })
 
   it('names the shipped models when asked for another', () => {
-    expect(() => modelUrl('nope' as never)).toThrow(/no model 'nope'; shipped: emoji, dvae-emoji-32/)
+    expect(() => modelUrl('nope' as never)).toThrow(/no model 'nope'; shipped: emoji, shapes, dvae-emoji-32/)
   })
 })
