@@ -4,29 +4,18 @@
 // samples cannot pass the checker more often than its dVAE's reconstructions do, so this is the
 // ceiling its eval can reach. Run after `pnpm build`:
 //   node scripts/check-shapes-recon.mjs --model ../../models/dvae-shapes-32 --count 500
-import { parseArgs } from 'node:util'
-import { Device, tidy } from '@tessera/tensor-core'
+import { tidy } from '@tessera/tensor-core'
 import { checkShapesImage, makeShapesDataset } from '@tessera/datasets'
-import { loadDvae } from '@tessera/dvae'
+import { openDvaeScript } from './open-model.mjs'
 
-process.env.XDG_RUNTIME_DIR ??= '/tmp'
-const { values: args } = parseArgs({
+const { args, device, model } = await openDvaeScript({
+  usage: 'node scripts/check-shapes-recon.mjs [--model DIR] [--backend webgpu|cpu] [--count N per split] [--seed N] [--batch N]',
   options: {
-    model: { type: 'string', default: '../../models/dvae-emoji-32' },
-    backend: { type: 'string', default: 'webgpu' },
     count: { type: 'string', default: '200' },
     seed: { type: 'string', default: '12345' },
     batch: { type: 'string', default: '50' },
-    help: { type: 'boolean', default: false },
   },
 })
-if (args.help) {
-  console.log('usage: node scripts/check-shapes-recon.mjs [--model DIR] [--backend webgpu|cpu] [--count N per split] [--seed N] [--batch N]')
-  process.exit(0)
-}
-
-const device = await Device.create({ backend: args.backend })
-const { model } = await loadDvae(device, args.model)
 const size = model.config.imageSize
 const count = Number(args.count)
 const results = {}

@@ -3,32 +3,21 @@
 // with --search, with decoder-searched tokens (EncodeOptions.search). Run after `pnpm build`:
 //   node scripts/eval-heldout.mjs --model ../../models/dvae-emoji-32 --search --passes 2
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { Device } from '@tessera/tensor-core'
 import { loadEmojiDataset, loadPackedDataset } from '@tessera/datasets'
-import { evaluateReconstruction, formatEval, loadDvae } from '@tessera/dvae'
+import { evaluateReconstruction, formatEval } from '@tessera/dvae'
+import { openDvaeScript } from './open-model.mjs'
 
-process.env.XDG_RUNTIME_DIR ??= '/tmp'
-const { values: args } = parseArgs({
+const { args, device, model } = await openDvaeScript({
+  usage: 'node scripts/eval-heldout.mjs [--model DIR] [--backend webgpu|cpu] [--packed DIR (pack-emoji.mjs output, where the emoji packages are not installed)] [--count N (default: all)] [--batch N] [--search [--candidates K] [--passes P]]',
   options: {
-    model: { type: 'string', default: '../../models/dvae-emoji-32' },
-    backend: { type: 'string', default: 'webgpu' },
     packed: { type: 'string' },
     count: { type: 'string' },
     batch: { type: 'string', default: '32' },
     search: { type: 'boolean', default: false },
     candidates: { type: 'string', default: '8' },
     passes: { type: 'string', default: '2' },
-    help: { type: 'boolean', default: false },
   },
 })
-if (args.help) {
-  console.log('usage: node scripts/eval-heldout.mjs [--model DIR] [--backend webgpu|cpu] [--packed DIR (pack-emoji.mjs output, where the emoji packages are not installed)] [--count N (default: all)] [--batch N] [--search [--candidates K] [--passes P]]')
-  process.exit(0)
-}
-
-const device = await Device.create({ backend: args.backend })
-const { model } = await loadDvae(device, args.model)
 const heldOut = args.packed ? await loadPackedDataset(join(args.packed, 'emoji-heldout')) : await loadEmojiDataset({ imageSize: model.config.imageSize, split: 'heldout' })
 const common = { count: args.count === undefined ? undefined : Number(args.count), batchSize: Number(args.batch) }
 const runs = [['argmax', undefined]]

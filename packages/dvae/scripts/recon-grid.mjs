@@ -3,29 +3,26 @@
 // reconstructions (encode → tokens → decode) below; --search encodes with searched tokens.
 // Run after `pnpm build`:
 //   node scripts/recon-grid.mjs --model ../../models/dvae-emoji-32 --out ../../models/dvae-emoji-32/recon-grid.png
-import { parseArgs } from 'node:util'
 import { writeFile } from 'node:fs/promises'
-import { Device, tidy } from '@tessera/tensor-core'
+import { tidy } from '@tessera/tensor-core'
 import { loadEmojiDataset, gatherBatch, encodePng, planesToRgba } from '@tessera/datasets'
-import { loadDvae, psnr } from '@tessera/dvae'
+import { psnr } from '@tessera/dvae'
+import { openDvaeScript } from './open-model.mjs'
 
-process.env.XDG_RUNTIME_DIR ??= '/tmp'
-const { values: args } = parseArgs({
+const { args, device, model } = await openDvaeScript({
+  usage: 'node scripts/recon-grid.mjs [--model DIR] [--out PNG] [--columns N] [--rows N] [--scale N] [--backend cpu|webgpu] [--search]',
+  backend: 'cpu',
   options: {
-    model: { type: 'string', default: '../../models/dvae-emoji-32' },
     out: { type: 'string', default: '../../models/dvae-emoji-32/recon-grid.png' },
     columns: { type: 'string', default: '12' },
     rows: { type: 'string', default: '2' },
     scale: { type: 'string', default: '3' },
-    backend: { type: 'string', default: 'cpu' },
     search: { type: 'boolean', default: false },
   },
 })
 const columns = Number(args.columns)
 const pairs = Number(args.rows)
 const scale = Number(args.scale)
-const device = await Device.create({ backend: args.backend })
-const { model } = await loadDvae(device, args.model)
 const size = model.config.imageSize
 const heldOut = await loadEmojiDataset({ imageSize: size, split: 'heldout' })
 // Spread the picks over the held-out set (it is ordered by vendor, then hexcode).

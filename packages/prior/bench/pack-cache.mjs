@@ -11,18 +11,17 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { Device, ops, optim, profileKernels, tidy } from '@tessera/tensor-core'
+import { Device, ops, optim, profileKernels } from '@tessera/tensor-core'
 import { Prior } from '../dist/index.js'
+import { BENCH_CONFIG as CONFIG, ids, trainingStep } from './bench-model.mjs'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const { values: args } = parseArgs({
   options: { rounds: { type: 'string', default: '4' }, 'no-autotune': { type: 'boolean', default: false }, 'no-profile': { type: 'boolean', default: false }, out: { type: 'string', default: 'results/pack-cache.json' }, 'train-rounds': { type: 'string', default: '3' } },
 })
-const CONFIG = { textVocabSize: 1024, imageVocabSize: 512, textLength: 16, gridSize: [8, 8], width: 256, heads: 4, layers: 4, masks: 'dalle', ffMult: 4, padId: 0, textLossWeight: 1, imageLossWeight: 7, dropout: 0, seed: 0 }
 const GEN_BATCH = 4
 const T = CONFIG.textLength
 const HW = CONFIG.gridSize[0] * CONFIG.gridSize[1]
-const ids = (n, v, seed) => Int32Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729) % v)
 
 const device = await Device.create({ backend: 'webgpu' })
 const prior = new Prior(device, CONFIG)
@@ -100,15 +99,7 @@ async function trainStep(mode) {
   device.packCacheBytes = MODES[mode]
   device.resetKernelStats()
   const start = performance.now()
-  const loss = tidy(() => {
-    const { loss } = prior.losses(text, image)
-    loss.backward()
-    opt.step()
-    opt.zeroGrad()
-    return loss
-  })
-  await loss.read()
-  loss.dispose()
+  await trainingStep(prior, opt, text, image)
   const seconds = (performance.now() - start) / 1000
   const { packCache } = device.kernelStats()
   return { seconds, tokensPerSecond: (TRAIN_BATCH * (T + HW)) / seconds, packHits: packCache.hits, packMisses: packCache.misses, bytesAfterStep: device.memory().derived.bytes }

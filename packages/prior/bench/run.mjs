@@ -9,19 +9,18 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Device, ops, optim, tidy } from '@tessera/tensor-core'
+import { Device, ops, optim } from '@tessera/tensor-core'
 import { Prior } from '../dist/index.js'
+import { BENCH_CONFIG as CONFIG, ids, trainingStep } from './bench-model.mjs'
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 const here = fileURLToPath(new URL('.', import.meta.url))
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const ITERATIONS = args.quick ? 1 : 3
-const CONFIG = { textVocabSize: 1024, imageVocabSize: 512, textLength: 16, gridSize: [8, 8], width: 256, heads: 4, layers: 4, masks: 'dalle', ffMult: 4, padId: 0, textLossWeight: 1, imageLossWeight: 7, dropout: 0, seed: 0 }
 const TRAIN_BATCH = 16
 const GEN_BATCH = 4
 const T = CONFIG.textLength
 const HW = CONFIG.gridSize[0] * CONFIG.gridSize[1]
-const ids = (n, v, seed) => Int32Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729) % v)
 
 async function best(work) {
   await work() // warm-up: pipeline compilation, pools
@@ -53,18 +52,7 @@ for (const kvCache of [true, false]) {
 const opt = new optim.AdamW(prior.namedParameters(), { lr: 1e-4 })
 const text = device.tensor(ids(TRAIN_BATCH * T, CONFIG.textVocabSize, 1), [TRAIN_BATCH, T])
 const image = device.tensor(ids(TRAIN_BATCH * HW, CONFIG.imageVocabSize, 2), [TRAIN_BATCH, HW])
-const train = await best(async () => {
-  const loss = tidy(() => {
-    const { loss } = prior.losses(text, image)
-    loss.backward()
-    optim.clipGradNorm(prior.parameters(), 1)?.dispose()
-    opt.step()
-    opt.zeroGrad()
-    return loss
-  })
-  await loss.read()
-  loss.dispose()
-})
+const train = await best(() => trainingStep(prior, opt, text, image))
 const training = { tokensPerSecond: (TRAIN_BATCH * (T + HW)) / train.seconds, ...train }
 const adapter = device.adapter.description || device.adapter.architecture
 prior.dispose()
